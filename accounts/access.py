@@ -1,0 +1,40 @@
+"""What views need around access: role checks and the access-log entry for a page view.
+
+Queryset scoping itself lives in the selectors; these only guard the door.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import models
+
+from accounts.models import AccessLog
+from accounts.services import access_log_write
+
+
+def require_role(*roles):
+    """Let the view run only for users with one of `roles`; anyone else gets 403."""
+
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if request.user.role not in roles:
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def client_ip(request) -> str | None:
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def log_page_view(request, obj: models.Model, **details) -> None:
+    """152-FZ: every staff view of an organisation or member page leaves a record."""
+    access_log_write(
+        user=request.user, action=AccessLog.Action.VIEW, obj=obj, details=details, ip_address=client_ip(request)
+    )

@@ -1,0 +1,25 @@
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from accounts.models import APPARATUS_ROLES, ORG_STAFF_ROLES, Role
+
+
+def navigation(request):
+    """Menu items of the signed-in user's role, so the base template needs no role logic."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    if user.role in ORG_STAFF_ROLES and user.organization_id:
+        items.append((_("Организации"), reverse("registry:org_tree"), "bi-diagram-3", "registry:org"))
+    if user.role in APPARATUS_ROLES:
+        items.append((_("Председатели"), reverse("registry:chair_list"), "bi-person-badge", "registry:chair"))
+    if user.role == Role.CENTRAL:
+        items.append((_("Журнал доступа"), reverse("accounts:access_log"), "bi-journal-text", "accounts:access_log"))
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    return {
+        "nav_items": [
+            {"title": title, "url": url, "icon": icon, "active": current.startswith(prefix)}
+            for title, url, icon, prefix in items
+        ]
+    }

@@ -1,0 +1,47 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import AccessLog
+from accounts.selectors import AccessLogFilters, access_log_object_types
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.CharField(
+        label=_("Логин"), widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"})
+    )
+    error_messages = {
+        "invalid_login": _(
+            "Неверный логин или пароль. Обратите внимание: после нескольких неудачных попыток вход "
+            "будет временно заблокирован."
+        ),
+        "inactive": _("Учётная запись отключена. Обратитесь к председателю или в вышестоящую организацию."),
+    }
+
+
+class AccessLogFilterForm(forms.Form):
+    username = forms.CharField(label=_("Логин"), required=False)
+    action = forms.ChoiceField(label=_("Действие"), required=False, choices=[("", _("все")), *AccessLog.Action.choices])
+    object_type = forms.ChoiceField(
+        label=_("Тип объекта"), required=False, choices=[("", _("все")), *access_log_object_types()]
+    )
+    object_id = forms.CharField(label=_("Номер объекта"), required=False)
+    date_from = forms.DateField(label=_("С"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("По"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("date_from") and cleaned.get("date_to") and cleaned["date_from"] > cleaned["date_to"]:
+            raise forms.ValidationError(_("Дата «С» позже даты «По»."))
+        return cleaned
+
+    def to_filters(self) -> AccessLogFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return AccessLogFilters(
+            username=data.get("username", ""),
+            action=data.get("action", ""),
+            object_type=data.get("object_type", ""),
+            object_id=data.get("object_id", ""),
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

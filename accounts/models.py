@@ -1,0 +1,109 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CENTRAL = "central", _("Центральный аппарат")
+    REGIONAL = "regional", _("Региональная организация")
+    LOCAL = "local", _("Местная организация")
+    CHAIR = "chair", _("Председатель ППО")
+    MEMBER = "member", _("Член Профсоюза")
+    CASHIER = "cashier", _("Кассир партнёра")
+
+
+# Roles that work inside the organisation tree and see a subtree of it.
+ORG_STAFF_ROLES = frozenset({Role.CENTRAL, Role.REGIONAL, Role.LOCAL, Role.CHAIR})
+# Roles that manage organisations below their own (regional and local apparatus, central office).
+APPARATUS_ROLES = frozenset({Role.CENTRAL, Role.REGIONAL, Role.LOCAL})
+
+
+class User(AbstractUser):
+    """A person who logs in: union staff at some level of the tree, a member, or a partner's cashier."""
+
+    role = models.CharField(_("роль"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    organization = models.ForeignKey(
+        "registry.Organization",
+        verbose_name=_("организация"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+        help_text=_("Организация, в пределах поддерева которой работает сотрудник."),
+    )
+    middle_name = models.CharField(_("отчество"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("пользователь")
+        verbose_name_plural = _("пользователи")
+        constraints = [
+            models.CheckConstraint(
+                name="org_staff_has_organization",
+                condition=~models.Q(role__in=["central", "regional", "local", "chair"])
+                | models.Q(organization__isnull=False),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        full = " ".join(part for part in (self.last_name, self.first_name, self.middle_name) if part)
+        return full or self.username
+
+    @property
+    def is_org_staff(self) -> bool:
+        return self.role in ORG_STAFF_ROLES
+
+    @property
+    def is_apparatus(self) -> bool:
+        return self.role in APPARATUS_ROLES
+
+
+class AccessLog(models.Model):
+    """Журнал доступа к персональным данным (152-ФЗ): append-only, never edited or deleted by users."""
+
+    class Action(models.TextChoices):
+        VIEW = "view", _("Просмотр")
+        CREATE = "create", _("Создание")
+        CHANGE = "change", _("Изменение")
+        DELETE = "delete", _("Удаление")
+        EXPORT = "export", _("Выгрузка")
+        LOGIN = "login", _("Вход")
+        LOGIN_FAILED = "login_failed", _("Неудачный вход")
+        LOGOUT = "logout", _("Выход")
+
+    created_at = models.DateTimeField(_("время"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("пользователь"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Kept as text so the record survives renames and deletions of the user it names.
+    username = models.CharField(_("логин"), max_length=150, blank=True)
+    action = models.CharField(_("действие"), max_length=16, choices=Action.choices)
+    object_type = models.CharField(_("тип объекта"), max_length=64, blank=True)
+    object_id = models.CharField(_("объект"), max_length=64, blank=True)
+    object_repr = models.CharField(_("описание объекта"), max_length=255, blank=True)
+    # The organisation the object belongs to, so central office can filter by region or org.
+    organization_path = models.CharField(_("путь организации"), max_length=255, blank=True, db_index=True)
+    details = models.JSONField(_("подробности"), default=dict, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP-адрес"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("запись журнала доступа")
+        verbose_name_plural = _("журнал доступа")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], name="accesslog_user_time"),
+            models.Index(fields=["object_type", "object_id"], name="accesslog_object"),
+            models.Index(fields=["action", "-created_at"], name="accesslog_action_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%d.%m.%Y %H:%M} {self.username} {self.get_action_display()} {self.object_repr}"

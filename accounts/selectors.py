@@ -1,0 +1,48 @@
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+
+from accounts.models import AccessLog, Role, User
+
+
+@dataclass(frozen=True)
+class AccessLogFilters:
+    username: str = ""
+    action: str = ""
+    object_type: str = ""
+    object_id: str = ""
+    organization_path: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+
+
+def access_log_list(*, user: User, filters: AccessLogFilters) -> QuerySet[AccessLog]:
+    """The access log as central office browses it; nobody else reads it."""
+    if not (user.is_authenticated and user.role == Role.CENTRAL):
+        return AccessLog.objects.none()
+    qs = AccessLog.objects.all()
+    if filters.username:
+        qs = qs.filter(username__iexact=filters.username.strip())
+    if filters.action:
+        qs = qs.filter(action=filters.action)
+    if filters.object_type:
+        qs = qs.filter(object_type=filters.object_type)
+    if filters.object_id:
+        qs = qs.filter(object_id=filters.object_id.strip())
+    if filters.organization_path:
+        qs = qs.filter(organization_path__startswith=filters.organization_path)
+    if filters.date_from:
+        qs = qs.filter(created_at__date__gte=filters.date_from)
+    if filters.date_to:
+        qs = qs.filter(created_at__date__lte=filters.date_to)
+    return qs.order_by("-created_at", "-id")
+
+
+def access_log_object_types() -> list[tuple[str, str]]:
+    return [
+        ("registry.organization", "Организация"),
+        ("registry.chair", "Председатель"),
+        ("membership.member", "Член Профсоюза"),
+        ("accounts.user", "Пользователь"),
+    ]

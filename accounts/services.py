@@ -1,0 +1,92 @@
+from collections.abc import Iterable
+
+from django.db import models
+
+from accounts.models import AccessLog, User
+
+
+def _organization_path_of(obj: models.Model | None) -> str:
+    if obj is None:
+        return ""
+    path = getattr(obj, "path", None)
+    if isinstance(path, str):
+        return path
+    organization = getattr(obj, "organization", None)
+    return getattr(organization, "path", "") or ""
+
+
+def access_log_write(
+    *,
+    user: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    organization_path: str = "",
+    details: dict | None = None,
+    ip_address: str | None = None,
+) -> AccessLog:
+    """Append one record to the 152-FZ access log. The only way entries are made."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+        organization_path = organization_path or _organization_path_of(obj)
+    authenticated = user is not None and user.is_authenticated
+    return AccessLog.objects.create(
+        user=user if authenticated else None,
+        username=user.get_username() if authenticated else (details or {}).get("username", ""),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_repr=object_repr[:255],
+        organization_path=organization_path,
+        details=details or {},
+        ip_address=ip_address,
+    )
+
+
+def access_log_write_many(
+    *,
+    user: User,
+    action: str,
+    objects: Iterable[models.Model],
+    details: dict | None = None,
+    ip_address: str | None = None,
+) -> int:
+    """One record per object, in one statement: used by exports and bulk views of member lists."""
+    entries = [
+        AccessLog(
+            user=user,
+            username=user.get_username(),
+            action=action,
+            object_type=obj._meta.label_lower,
+            object_id=str(obj.pk),
+            object_repr=str(obj)[:255],
+            organization_path=_organization_path_of(obj),
+            details=details or {},
+            ip_address=ip_address,
+        )
+        for obj in objects
+    ]
+    AccessLog.objects.bulk_create(entries, batch_size=1000)
+    return len(entries)
+
+
+def changed_fields(instance: models.Model, new_values: dict) -> dict[str, list]:
+    """{field: [old, new]} for the fields whose value differs, as JSON-friendly strings."""
+    changes = {}
+    for name, new in new_values.items():
+        old = getattr(instance, name)
+        if old != new:
+            changes[name] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, models.Model):
+        return value.pk
+    return str(value)

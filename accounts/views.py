@@ -1,0 +1,70 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+
+from accounts.access import require_role
+from accounts.forms import AccessLogFilterForm, LoginForm
+from accounts.models import ORG_STAFF_ROLES, Role
+from accounts.selectors import access_log_list
+
+ACCESS_LOG_PAGE_SIZE = 100
+
+
+@login_required
+def home(request):
+    """Each role starts where its daily work is."""
+    if request.user.role in ORG_STAFF_ROLES and request.user.organization_id:
+        return redirect("registry:org_tree")
+    return redirect("accounts:profile")
+
+
+@login_required
+def profile(request):
+    return render(request, "accounts/profile.html", {"profile_user": request.user})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+
+@require_role(Role.CENTRAL)
+def access_log(request):
+    form = AccessLogFilterForm(request.GET or None)
+    entries = access_log_list(user=request.user, filters=form.to_filters()).select_related(None)
+    # Keyset pagination: the log grows to many millions of rows and a COUNT(*) per page would not keep up.
+    before = request.GET.get("before", "")
+    if before.isdigit():
+        entries = entries.filter(id__lt=int(before))
+    page = list(entries[: ACCESS_LOG_PAGE_SIZE + 1])
+    has_next = len(page) > ACCESS_LOG_PAGE_SIZE
+    page = page[:ACCESS_LOG_PAGE_SIZE]
+    next_query = request.GET.copy()
+    if has_next:
+        next_query["before"] = page[-1].id
+    return render(
+        request,
+        "accounts/access_log.html",
+        {"form": form, "entries": page, "has_next": has_next, "next_query": next_query.urlencode()},
+    )
+
+
+password_change = auth_views.PasswordChangeView.as_view(
+    template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password_change_done")
+)
+password_change_done = auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html")
+password_reset = auth_views.PasswordResetView.as_view(
+    template_name="accounts/password_reset.html",
+    email_template_name="accounts/password_reset_email.txt",
+    subject_template_name="accounts/password_reset_subject.txt",
+    success_url=reverse_lazy("accounts:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html", success_url=reverse_lazy("accounts:password_reset_complete")
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)

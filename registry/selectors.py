@@ -1,0 +1,185 @@
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import APPARATUS_ROLES, Role, User
+from registry.models import Chair, ChairTraining, Organization, Region
+
+# Chairs are expected to refresh their training at least this often.
+CHAIR_TRAINING_PERIOD_DAYS = 3 * 365
+# A term ending within this many days is shown as "expiring" in the card index.
+CHAIR_TERM_WARNING_DAYS = 180
+
+
+def orgs_visible_to(user: User) -> QuerySet[Organization]:
+    """Every organisation the user may see: the subtree of the organisation the user works in."""
+    if not user.is_authenticated or not user.is_org_staff or user.organization_id is None:
+        return Organization.objects.none()
+    return Organization.objects.subtree_of(user.organization)
+
+
+def org_is_visible_to(user: User, org: Organization) -> bool:
+    if not user.is_authenticated or not user.is_org_staff or user.organization_id is None:
+        return False
+    return org.is_in_subtree_of(user.organization)
+
+
+def get_org_for_user(user: User, pk: int) -> Organization:
+    try:
+        return orgs_visible_to(user).select_related("parent", "region").get(pk=pk)
+    except Organization.DoesNotExist:
+        raise Http404 from None
+
+
+def org_ancestors_for_user(user: User, org: Organization) -> list[Organization]:
+    """Breadcrumbs: the ancestors of `org` that the user may see, from the top of the user's scope down."""
+    if not org_is_visible_to(user, org):
+        return []
+    return list(
+        Organization.objects.ancestors_of(org)
+        .filter(path__gte=user.organization.path)
+        .only("id", "name", "short_name", "path", "depth", "level")
+    )
+
+
+def org_children(*, org: Organization) -> QuerySet[Organization]:
+    """Direct children with their own children and chair counted, for the tree page."""
+    today = timezone.localdate()
+    current_chair = Chair.objects.filter(organization=OuterRef("pk"), term_start__lte=today).filter(
+        Q(term_end__isnull=True) | Q(term_end__gte=today)
+    )
+    return (
+        Organization.objects.filter(parent=org)
+        .annotate(children_count=Count("children"), has_current_chair=Exists(current_chair))
+        .only("id", "name", "short_name", "level", "institution_type", "inn", "is_active", "path")
+        .order_by("-is_active", "level", "name")
+    )
+
+
+def org_subtree_counts(*, org: Organization) -> dict[str, int]:
+    """Organisations below `org` by level, computed by one grouped range scan."""
+    rows = (
+        Organization.objects.subtree_of(org, include_self=False)
+        .filter(is_active=True)
+        .values("level")
+        .annotate(total=Count("id"))
+    )
+    return {row["level"]: row["total"] for row in rows}
+
+
+def org_search(
+    *, user: User, query: str, within: Organization | None = None, limit: int = 50
+) -> QuerySet[Organization]:
+    """Find organisations in the user's scope by name, short name or ИНН."""
+    scope = Organization.objects.subtree_of(within) if within else orgs_visible_to(user)
+    if within is not None and not org_is_visible_to(user, within):
+        return Organization.objects.none()
+    query = query.strip()
+    if not query:
+        return scope.none()
+    condition = Q(name__icontains=query) | Q(short_name__icontains=query)
+    if query.isdigit():
+        condition |= Q(inn__startswith=query)
+    return scope.filter(condition).select_related("parent").order_by("depth", "name")[:limit]
+
+
+def org_current_chair(*, org: Organization, on: datetime.date | None = None) -> Chair | None:
+    on = on or timezone.localdate()
+    return (
+        org.chairs.filter(term_start__lte=on)
+        .filter(Q(term_end__isnull=True) | Q(term_end__gte=on))
+        .order_by("-term_start")
+        .first()
+    )
+
+
+def user_can_edit_org(user: User, org: Organization) -> bool:
+    if not org_is_visible_to(user, org):
+        return False
+    if user.role == Role.CHAIR:
+        return org.level in (Organization.Level.PRIMARY, Organization.Level.UNIT)
+    return user.role in APPARATUS_ROLES
+
+
+def child_levels_user_may_create(user: User, parent: Organization) -> list[str]:
+    """Levels of organisation the user may open directly under `parent`."""
+    if not org_is_visible_to(user, parent):
+        return []
+    allowed_under_parent = [
+        level for level, parents in Organization.ALLOWED_PARENT_LEVELS.items() if parent.level in parents
+    ]
+    by_role = {
+        Role.CENTRAL: {
+            Organization.Level.REGIONAL,
+            Organization.Level.LOCAL,
+            Organization.Level.PRIMARY,
+            Organization.Level.UNIT,
+        },
+        Role.REGIONAL: {Organization.Level.LOCAL, Organization.Level.PRIMARY, Organization.Level.UNIT},
+        Role.LOCAL: {Organization.Level.PRIMARY, Organization.Level.UNIT},
+        Role.CHAIR: {Organization.Level.UNIT},
+    }.get(user.role, set())
+    return [level for level in allowed_under_parent if level in by_role]
+
+
+def user_can_manage_chairs(user: User, org: Organization) -> bool:
+    """Chairs' card index is kept by the apparatus above the organisation, never by the chair alone."""
+    return user.role in APPARATUS_ROLES and org_is_visible_to(user, org)
+
+
+@dataclass(frozen=True)
+class ChairFilters:
+    query: str = ""
+    term: str = ""  # "", "current", "expiring", "expired"
+    training: str = ""  # "", "due"
+    level: str = ""
+
+
+def chair_list(*, user: User, filters: ChairFilters, on: datetime.date | None = None) -> QuerySet[Chair]:
+    on = on or timezone.localdate()
+    qs = Chair.objects.filter(organization__in=orgs_visible_to(user).values("id")).select_related("organization")
+    if filters.query:
+        words = filters.query.split()
+        for word in words:
+            qs = qs.filter(
+                Q(last_name__istartswith=word)
+                | Q(first_name__istartswith=word)
+                | Q(organization__name__icontains=word)
+                | Q(organization__short_name__icontains=word)
+            )
+    if filters.level:
+        qs = qs.filter(organization__level=filters.level)
+    current = Q(term_start__lte=on) & (Q(term_end__isnull=True) | Q(term_end__gte=on))
+    if filters.term == "current":
+        qs = qs.filter(current)
+    elif filters.term == "expiring":
+        qs = qs.filter(current, term_end__lte=on + datetime.timedelta(days=CHAIR_TERM_WARNING_DAYS))
+    elif filters.term == "expired":
+        qs = qs.filter(term_end__lt=on)
+    if filters.training == "due":
+        recent = ChairTraining.objects.filter(
+            chair=OuterRef("pk"), completed_on__gte=on - datetime.timedelta(days=CHAIR_TRAINING_PERIOD_DAYS)
+        )
+        qs = qs.filter(current).exclude(Exists(recent))
+    return qs.order_by("organization__path", "-term_start", "id")
+
+
+def get_chair_for_user(user: User, pk: int) -> Chair:
+    try:
+        chair = Chair.objects.select_related("organization").get(pk=pk)
+    except Chair.DoesNotExist:
+        raise Http404 from None
+    if not org_is_visible_to(user, chair.organization):
+        raise Http404
+    return chair
+
+
+def regions() -> QuerySet[Region]:
+    return Region.objects.all()
+
+
+def today() -> datetime.date:
+    return timezone.localdate()

@@ -1,0 +1,101 @@
+"""A small union in which "another organisation's data" always exists.
+
+central
+├── region A (77)
+│   ├── local A1
+│   │   ├── primary A1a (+ unit)
+│   │   └── primary A1b
+│   └── primary A-univ (territorial rights, directly under the region)
+└── region B (78)
+    └── local B1
+        └── primary B1a
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from accounts.models import Role, User
+from registry.models import Organization
+from tests.factories import RegionFactory, UserFactory, org_create
+
+Level = Organization.Level
+
+
+@dataclass
+class Union:
+    central: Organization
+    region_a: Organization
+    local_a1: Organization
+    primary_a1a: Organization
+    unit_a1a: Organization
+    primary_a1b: Organization
+    university_a: Organization
+    region_b: Organization
+    local_b1: Organization
+    primary_b1a: Organization
+
+
+@pytest.fixture
+def union(db) -> Union:
+    central = org_create(parent=None, level=Level.CENTRAL, name="Общероссийский Профсоюз образования")
+    region_77 = RegionFactory(code="77", name="Москва")
+    region_78 = RegionFactory(code="78", name="Санкт-Петербург")
+    region_a = org_create(
+        parent=central, level=Level.REGIONAL, name="Московская городская организация", region=region_77
+    )
+    local_a1 = org_create(parent=region_a, level=Level.LOCAL, name="Районная организация А1")
+    primary_a1a = org_create(parent=local_a1, level=Level.PRIMARY, name="ППО школы № 1", institution_type="school")
+    unit_a1a = org_create(parent=primary_a1a, level=Level.UNIT, name="Профгруппа начальной школы")
+    primary_a1b = org_create(parent=local_a1, level=Level.PRIMARY, name="ППО детского сада № 5")
+    university_a = org_create(
+        parent=region_a, level=Level.PRIMARY, name="ППО университета", institution_type="university"
+    )
+    region_b = org_create(
+        parent=central, level=Level.REGIONAL, name="Санкт-Петербургская организация", region=region_78
+    )
+    local_b1 = org_create(parent=region_b, level=Level.LOCAL, name="Районная организация Б1")
+    primary_b1a = org_create(parent=local_b1, level=Level.PRIMARY, name="ППО гимназии № 7")
+    return Union(
+        central, region_a, local_a1, primary_a1a, unit_a1a, primary_a1b, university_a, region_b, local_b1, primary_b1a
+    )
+
+
+@dataclass
+class Users:
+    central: User
+    regional: User
+    local: User
+    chair: User
+    member: User
+    cashier: User
+    other_regional: User
+    other_chair: User
+
+    def by_role(self, role: str) -> User:
+        return getattr(self, role)
+
+
+@pytest.fixture
+def users(union) -> Users:
+    return Users(
+        central=UserFactory(username="central", role=Role.CENTRAL, organization=union.central),
+        regional=UserFactory(username="regional_a", role=Role.REGIONAL, organization=union.region_a),
+        local=UserFactory(username="local_a1", role=Role.LOCAL, organization=union.local_a1),
+        chair=UserFactory(username="chair_a1a", role=Role.CHAIR, organization=union.primary_a1a),
+        member=UserFactory(username="member_a1a", role=Role.MEMBER),
+        cashier=UserFactory(username="cashier", role=Role.CASHIER),
+        other_regional=UserFactory(username="regional_b", role=Role.REGIONAL, organization=union.region_b),
+        other_chair=UserFactory(username="chair_b1a", role=Role.CHAIR, organization=union.primary_b1a),
+    )
+
+
+@pytest.fixture
+def client_for(client):
+    """client_for(user) -> the test client signed in as that user."""
+
+    def sign_in(user: User):
+        client.force_login(user)
+        return client
+
+    return sign_in
