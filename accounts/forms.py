@@ -3,7 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccessLog
-from accounts.selectors import AccessLogFilters, access_log_object_types
+from accounts.selectors import AccessLogFilters, access_log_object_types, access_log_region_choices
 
 
 class LoginForm(AuthenticationForm):
@@ -26,8 +26,13 @@ class AccessLogFilterForm(forms.Form):
         label=_("Тип объекта"), required=False, choices=[("", _("все")), *access_log_object_types()]
     )
     object_id = forms.CharField(label=_("Номер объекта"), required=False)
+    region = forms.ChoiceField(label=_("Регион"), required=False)
     date_from = forms.DateField(label=_("С"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("По"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].choices = [("", _("все")), *access_log_region_choices()]
 
     def clean(self):
         cleaned = super().clean()
@@ -42,6 +47,7 @@ class AccessLogFilterForm(forms.Form):
             action=data.get("action", ""),
             object_type=data.get("object_type", ""),
             object_id=data.get("object_id", ""),
+            organization_path=data.get("region", ""),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )

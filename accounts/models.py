@@ -1,5 +1,7 @@
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -62,6 +64,15 @@ class User(AbstractUser):
         return self.role in APPARATUS_ROLES
 
 
+# What the log calls each kind of object, in the words of the people who read it.
+ACCESS_LOG_OBJECT_TYPES = {
+    "registry.organization": _("Организация"),
+    "registry.chair": _("Председатель"),
+    "membership.member": _("Член Профсоюза"),
+    "accounts.user": _("Пользователь"),
+}
+
+
 class AccessLog(models.Model):
     """Журнал доступа к персональным данным (152-ФЗ): append-only, never edited or deleted by users."""
 
@@ -107,3 +118,26 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%d.%m.%Y %H:%M} {self.username} {self.get_action_display()} {self.object_repr}"
+
+    @property
+    def details_lines(self) -> list[str]:
+        """The details as a person reads them: "телефон: было → стало" with the fields' own names."""
+        lines = []
+        for name, (old, new) in (self.details.get("changes") or {}).items():
+            lines.append(f"{self._field_label(name)}: {_shown(old)} → {_shown(new)}")
+        lines.extend(f"{key}: {value}" for key, value in self.details.items() if key != "changes")
+        return lines
+
+    def _field_label(self, name: str) -> str:
+        try:
+            return str(apps.get_model(self.object_type)._meta.get_field(name).verbose_name)
+        except (LookupError, ValueError, FieldDoesNotExist):
+            return name
+
+    @property
+    def object_type_label(self) -> str:
+        return str(ACCESS_LOG_OBJECT_TYPES.get(self.object_type, self.object_type))
+
+
+def _shown(value) -> str:
+    return "—" if value in (None, "") else str(value)

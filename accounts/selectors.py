@@ -3,7 +3,8 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from accounts.models import AccessLog, Role, User
+from accounts.models import ACCESS_LOG_OBJECT_TYPES, AccessLog, Role, User
+from registry.models import Organization, path_upper_bound
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,11 @@ def access_log_list(*, user: User, filters: AccessLogFilters) -> QuerySet[Access
     if filters.object_id:
         qs = qs.filter(object_id=filters.object_id.strip())
     if filters.organization_path:
-        qs = qs.filter(organization_path__startswith=filters.organization_path)
+        # Same index range scan as the organisation tree: every path in the subtree sorts between these two.
+        qs = qs.filter(
+            organization_path__gte=filters.organization_path,
+            organization_path__lt=path_upper_bound(filters.organization_path),
+        )
     if filters.date_from:
         qs = qs.filter(created_at__date__gte=filters.date_from)
     if filters.date_to:
@@ -40,9 +45,12 @@ def access_log_list(*, user: User, filters: AccessLogFilters) -> QuerySet[Access
 
 
 def access_log_object_types() -> list[tuple[str, str]]:
+    return list(ACCESS_LOG_OBJECT_TYPES.items())
+
+
+def access_log_region_choices() -> list[tuple[str, str]]:
+    """Regional organisations as (path, name): filtering by path prefix finds everything logged inside a region."""
+    regional = Organization.objects.filter(level=Organization.Level.REGIONAL).select_related("region")
     return [
-        ("registry.organization", "Организация"),
-        ("registry.chair", "Председатель"),
-        ("membership.member", "Член Профсоюза"),
-        ("accounts.user", "Пользователь"),
+        (org.path, org.region.name if org.region else org.display_name) for org in regional.order_by("region__name")
     ]

@@ -136,7 +136,6 @@ def central_council_ensure() -> Organization:
         region=None,
         name=CENTRAL_COUNCIL_NAME,
         short_name=CENTRAL_COUNCIL_SHORT_NAME,
-        institution_type=Organization.InstitutionType.MANAGEMENT,
     )
 
 
@@ -168,15 +167,14 @@ def regions_load(*, csv_path: Path | None = None) -> tuple[int, int]:
                 level=Organization.Level.REGIONAL,
                 region=region,
                 name=regional_org_name(region),
-                short_name=f"{region.name}: региональная организация",
-                institution_type=Organization.InstitutionType.MANAGEMENT,
+                short_name=region.name,
             )
             orgs_created += 1
     return regions_created, orgs_created
 
 
 def regional_org_name(region: Region) -> str:
-    return f"{region.name} — региональная организация Общероссийского Профсоюза образования"
+    return f"Региональная организация Общероссийского Профсоюза образования: {region.name}"
 
 
 CHAIR_FIELDS = (

@@ -17,7 +17,7 @@ from registry.forms import (
     PassportForm,
 )
 
-CHILDREN_PAGE_SIZE = 50
+CHILDREN_PAGE_SIZE = 100
 CHAIRS_PAGE_SIZE = 50
 
 
