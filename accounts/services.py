@@ -1,6 +1,9 @@
+import datetime
 from collections.abc import Iterable
 
-from django.db import models
+from django.conf import settings
+from django.db import models, transaction
+from django.utils import timezone
 
 from accounts.models import AccessLog, User
 
@@ -90,3 +93,27 @@ def _jsonable(value):
     if isinstance(value, models.Model):
         return value.pk
     return str(value)
+
+
+# The database trigger (migration 0002) refuses to delete rows younger than this, whatever the settings say.
+ACCESS_LOG_MINIMUM_RETENTION_DAYS = 365
+ACCESS_LOG_PURGE_CHUNK = 5000
+
+
+def access_log_purge_expired(*, older_than_days: int | None = None) -> int:
+    """Delete access-log rows past the retention period (settings.ACCESS_LOG_RETENTION_DAYS); returns how many.
+
+    Deletes in chunks, each in its own short transaction, so the first purge of a large log neither holds
+    long locks nor loses its progress if interrupted; a rerun simply goes on.
+    """
+    days = older_than_days if older_than_days is not None else settings.ACCESS_LOG_RETENTION_DAYS
+    cutoff = timezone.now() - datetime.timedelta(days=max(days, ACCESS_LOG_MINIMUM_RETENTION_DAYS))
+    expired = AccessLog.objects.filter(created_at__lt=cutoff).order_by("id")
+    purged = 0
+    while True:
+        chunk = list(expired.values_list("id", flat=True)[:ACCESS_LOG_PURGE_CHUNK])
+        if not chunk:
+            return purged
+        with transaction.atomic():
+            deleted, _ = AccessLog.objects.filter(id__in=chunk).delete()
+        purged += deleted

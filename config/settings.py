@@ -203,6 +203,4 @@ LOGGING = {
 
 REGIONS_CSV = Path(os.environ.get("REGIONS_CSV", BASE_DIR / "registry" / "data" / "regions.csv"))
 
-# Django 6.0 behaviour now: a URL typed without a scheme is taken as https.
-FORMS_URLFIELD_ASSUME_HTTPS = True
 WHITENOISE_USE_FINDERS = not env_bool("STATIC_MANIFEST", False)

@@ -2,13 +2,16 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Role
 from registry.models import Chair, ChairTraining, Organization
-from registry.selectors import ChairFilters
+from registry.selectors import ROLE_ORG_LEVEL, ChairFilters, StaffUserFilters
 from registry.services import CHAIR_FIELDS, PASSPORT_FIELDS
 
 
 class PassportForm(forms.ModelForm):
     """Паспорт организации: what the organisation itself and the levels above may edit."""
+
+    website = forms.URLField(label=_("Сайт"), required=False, max_length=200, assume_scheme="https")
 
     class Meta:
         model = Organization
@@ -91,3 +94,37 @@ class ChairFilterForm(forms.Form):
             training=data.get("training", ""),
             level=data.get("level", ""),
         )
+
+
+class StaffUserForm(forms.Form):
+    role = forms.ChoiceField(label=_("Роль"))
+    last_name = forms.CharField(label=_("Фамилия"), max_length=150)
+    first_name = forms.CharField(label=_("Имя"), max_length=150)
+    middle_name = forms.CharField(label=_("Отчество"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), help_text=_("На этот адрес придёт ссылка для установки пароля."))
+    username = forms.RegexField(
+        label=_("Логин"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("Логин может содержать латинские буквы, цифры и знаки . @ + - _")},
+    )
+
+    def __init__(self, *args, roles: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role, Role(role).label) for role in roles]
+
+
+class StaffUserFilterForm(forms.Form):
+    q = forms.CharField(label=_("ФИО, логин или организация"), required=False, max_length=200)
+    role = forms.ChoiceField(
+        label=_("Роль"),
+        required=False,
+        choices=[("", _("все")), *[(role, Role(role).label) for role in ROLE_ORG_LEVEL]],
+    )
+    active = forms.ChoiceField(
+        label=_("Доступ"), required=False, choices=[("", _("все")), ("1", _("действует")), ("0", _("заблокирован"))]
+    )
+
+    def to_filters(self) -> StaffUserFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return StaffUserFilters(query=data.get("q", ""), role=data.get("role", ""), active=data.get("active", ""))

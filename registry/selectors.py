@@ -183,3 +183,70 @@ def regions() -> QuerySet[Region]:
 
 def today() -> datetime.date:
     return timezone.localdate()
+
+
+# The level of organisation each staff role works at.
+ROLE_ORG_LEVEL = {
+    Role.CENTRAL: Organization.Level.CENTRAL,
+    Role.REGIONAL: Organization.Level.REGIONAL,
+    Role.LOCAL: Organization.Level.LOCAL,
+    Role.CHAIR: Organization.Level.PRIMARY,
+}
+# Which staff accounts each role may open: its own colleagues and the levels below.
+ROLES_GRANTABLE_BY = {
+    Role.CENTRAL: (Role.CENTRAL, Role.REGIONAL, Role.LOCAL, Role.CHAIR),
+    Role.REGIONAL: (Role.REGIONAL, Role.LOCAL, Role.CHAIR),
+    Role.LOCAL: (Role.LOCAL, Role.CHAIR),
+}
+
+
+@dataclass(frozen=True)
+class StaffUserFilters:
+    query: str = ""
+    role: str = ""
+    active: str = ""  # "", "1", "0"
+
+
+def staff_users_visible_to(*, user: User, filters: StaffUserFilters) -> QuerySet[User]:
+    """Staff accounts of organisations in the user's subtree (members are managed in the member register)."""
+    if user.role not in ROLES_GRANTABLE_BY:
+        return User.objects.none()
+    qs = User.objects.filter(
+        role__in=ROLE_ORG_LEVEL.keys(), organization__in=orgs_visible_to(user).values("id")
+    ).select_related("organization")
+    for word in filters.query.split():
+        qs = qs.filter(
+            Q(last_name__istartswith=word)
+            | Q(first_name__istartswith=word)
+            | Q(username__istartswith=word)
+            | Q(organization__short_name__icontains=word)
+            | Q(organization__name__icontains=word)
+        )
+    if filters.role:
+        qs = qs.filter(role=filters.role)
+    if filters.active in ("0", "1"):
+        qs = qs.filter(is_active=filters.active == "1")
+    return qs.order_by("organization__path", "last_name", "first_name", "id")
+
+
+def get_staff_user_for_user(user: User, pk: int) -> User:
+    try:
+        return staff_users_visible_to(user=user, filters=StaffUserFilters()).get(pk=pk)
+    except User.DoesNotExist:
+        raise Http404 from None
+
+
+def roles_user_may_grant(user: User, org: Organization) -> list[str]:
+    """Staff roles the user may give to an account of `org`: the role must match the organisation's level."""
+    if not org_is_visible_to(user, org):
+        return []
+    return [role for role in ROLES_GRANTABLE_BY.get(user.role, ()) if ROLE_ORG_LEVEL[role] == org.level]
+
+
+def user_can_manage_staff_user(user: User, staff_user: User) -> bool:
+    return (
+        staff_user.pk != user.pk
+        and staff_user.role in ROLES_GRANTABLE_BY.get(user.role, ())
+        and staff_user.organization is not None
+        and org_is_visible_to(user, staff_user.organization)
+    )

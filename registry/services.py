@@ -3,16 +3,28 @@ import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_write, changed_fields
 from registry.models import PATH_SEGMENT_MAX, PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization, Region
-from registry.selectors import child_levels_user_may_create, user_can_edit_org, user_can_manage_chairs
+from registry.selectors import (
+    child_levels_user_may_create,
+    roles_user_may_grant,
+    user_can_edit_org,
+    user_can_manage_chairs,
+    user_can_manage_staff_user,
+)
 
 CENTRAL_COUNCIL_NAME = "Общероссийский Профсоюз образования"
 CENTRAL_COUNCIL_SHORT_NAME = "Профсоюз образования"
@@ -256,3 +268,83 @@ def chair_training_add(*, chair: Chair, by: User, **fields) -> ChairTraining:
     training.save()
     access_log_write(user=by, action=AccessLog.Action.CHANGE, obj=chair, details={"training_added": training.title})
     return training
+
+
+@transaction.atomic
+def staff_user_create(
+    *,
+    by: User,
+    organization: Organization,
+    role: str,
+    username: str,
+    last_name: str,
+    first_name: str,
+    middle_name: str = "",
+    email: str,
+    site_url: str,
+) -> User:
+    """Open a staff account for an organisation in the user's scope and e-mail an invitation to set a password."""
+    if role not in roles_user_may_grant(by, organization):
+        raise PermissionDenied
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise RegistryError(_("Логин «%(username)s» уже занят. Выберите другой.") % {"username": username})
+    staff_user = User(
+        username=username,
+        last_name=last_name,
+        first_name=first_name,
+        middle_name=middle_name,
+        email=email,
+        role=role,
+        organization=organization,
+    )
+    # No password until the person sets one through the invitation link.
+    staff_user.set_unusable_password()
+    staff_user.full_clean(exclude=["password"])
+    staff_user.save()
+    access_log_write(
+        user=by,
+        action=AccessLog.Action.CREATE,
+        obj=staff_user,
+        organization_path=organization.path,
+        details={"role": role},
+    )
+    transaction.on_commit(lambda: staff_user_send_invitation(staff_user=staff_user, site_url=site_url))
+    return staff_user
+
+
+def staff_user_send_invitation(*, staff_user: User, site_url: str) -> None:
+    """E-mail a one-time link (the password-reset token) with which the person sets a password."""
+    link = site_url.rstrip("/") + reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(staff_user.pk)),
+            "token": default_token_generator.make_token(staff_user),
+        },
+    )
+    context = {"user": staff_user, "link": link}
+    send_mail(
+        subject=_("Приглашение в Единый реестр Профсоюза образования"),
+        message=render_to_string("registry/email/staff_invitation.txt", context),
+        from_email=None,
+        recipient_list=[staff_user.email],
+    )
+
+
+@transaction.atomic
+def staff_user_set_active(*, by: User, staff_user: User, active: bool) -> User:
+    """Block an account (the person left the post) or unblock it; the account and its history stay."""
+    if not user_can_manage_staff_user(by, staff_user):
+        raise PermissionDenied
+    if staff_user.is_active == active:
+        return staff_user
+    staff_user.is_active = active
+    staff_user.save(update_fields=["is_active"])
+    access_log_write(
+        user=by,
+        action=AccessLog.Action.CHANGE,
+        obj=staff_user,
+        organization_path=staff_user.organization.path,
+        details={"changes": {"is_active": [not active, active]}},
+    )
+    return staff_user

@@ -15,4 +15,8 @@ urlpatterns = [
     path("chairs/<int:pk>/", views.chair_detail, name="chair_detail"),
     path("chairs/<int:pk>/edit/", views.chair_edit, name="chair_edit"),
     path("chairs/<int:pk>/trainings/add/", views.chair_training_add, name="chair_training_add"),
+    path("staff/", views.staff_user_list, name="staff_user_list"),
+    path("orgs/<int:org_pk>/staff/add/", views.staff_user_create, name="staff_user_create"),
+    path("staff/<int:pk>/active/", views.staff_user_set_active, name="staff_user_set_active"),
+    path("staff/<int:pk>/invite/", views.staff_user_resend_invitation, name="staff_user_resend_invitation"),
 ]

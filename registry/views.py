@@ -15,10 +15,13 @@ from registry.forms import (
     OrganizationCreateForm,
     OrgSearchForm,
     PassportForm,
+    StaffUserFilterForm,
+    StaffUserForm,
 )
 
 CHILDREN_PAGE_SIZE = 100
 CHAIRS_PAGE_SIZE = 50
+STAFF_PAGE_SIZE = 50
 
 
 @require_role(*ORG_STAFF_ROLES)
@@ -238,3 +241,72 @@ def chair_training_add(request, pk):
             "title": _("Обучение председателя: %(name)s") % {"name": chair.full_name},
         },
     )
+
+
+@require_role(*APPARATUS_ROLES)
+def staff_user_list(request):
+    form = StaffUserFilterForm(request.GET or None)
+    staff_users = selectors.staff_users_visible_to(user=request.user, filters=form.to_filters())
+    return render(
+        request,
+        "registry/staff_user_list.html",
+        {
+            "form": form,
+            "page": Paginator(staff_users, STAFF_PAGE_SIZE).get_page(request.GET.get("page")),
+        },
+    )
+
+
+@require_role(*APPARATUS_ROLES)
+def staff_user_create(request, org_pk):
+    org = selectors.get_org_for_user(request.user, org_pk)
+    roles = selectors.roles_user_may_grant(request.user, org)
+    if not roles:
+        raise PermissionDenied
+    form = StaffUserForm(request.POST or None, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            staff_user = services.staff_user_create(
+                by=request.user, organization=org, site_url=request.build_absolute_uri("/"), **form.cleaned_data
+            )
+        except services.RegistryError as error:
+            form.add_error("username", error.message)
+        else:
+            messages.success(
+                request, _("Учётная запись открыта, приглашение отправлено на %(email)s.") % {"email": staff_user.email}
+            )
+            return redirect("registry:staff_user_list")
+    return render(
+        request,
+        "registry/staff_user_form.html",
+        {
+            "org": org,
+            "form": form,
+            "breadcrumbs": selectors.org_ancestors_for_user(request.user, org),
+            "title": _("Новый сотрудник"),
+        },
+    )
+
+
+@require_POST
+@require_role(*APPARATUS_ROLES)
+def staff_user_set_active(request, pk):
+    staff_user = selectors.get_staff_user_for_user(request.user, pk)
+    active = request.POST.get("active") == "1"
+    services.staff_user_set_active(by=request.user, staff_user=staff_user, active=active)
+    if active:
+        messages.success(request, _("Доступ %(name)s восстановлен.") % {"name": staff_user.display_name})
+    else:
+        messages.success(request, _("Доступ %(name)s заблокирован.") % {"name": staff_user.display_name})
+    return redirect("registry:staff_user_list")
+
+
+@require_POST
+@require_role(*APPARATUS_ROLES)
+def staff_user_resend_invitation(request, pk):
+    staff_user = selectors.get_staff_user_for_user(request.user, pk)
+    if not selectors.user_can_manage_staff_user(request.user, staff_user):
+        raise PermissionDenied
+    services.staff_user_send_invitation(staff_user=staff_user, site_url=request.build_absolute_uri("/"))
+    messages.success(request, _("Приглашение отправлено повторно на %(email)s.") % {"email": staff_user.email})
+    return redirect("registry:staff_user_list")
