@@ -12,9 +12,10 @@ def navigation(request):
     items = []
     if user.role in ORG_STAFF_ROLES and user.organization_id:
         items.append((_("Организации"), reverse("registry:org_tree"), "bi-diagram-3", "registry:org"))
+        items.append((_("Члены Профсоюза"), reverse("membership:member_list"), "bi-people", "membership:"))
     if user.role in APPARATUS_ROLES:
         items.append((_("Председатели"), reverse("registry:chair_list"), "bi-person-badge", "registry:chair"))
-        items.append((_("Сотрудники"), reverse("registry:staff_user_list"), "bi-people", "registry:staff"))
+        items.append((_("Сотрудники"), reverse("registry:staff_user_list"), "bi-person-gear", "registry:staff"))
     if user.role == Role.CENTRAL:
         items.append((_("Журнал доступа"), reverse("accounts:access_log"), "bi-journal-text", "accounts:access_log"))
     current = request.resolver_match.view_name if request.resolver_match else ""

@@ -122,22 +122,42 @@ class AccessLog(models.Model):
     @property
     def details_lines(self) -> list[str]:
         """The details as a person reads them: "телефон: было → стало" with the fields' own names."""
-        lines = []
-        for name, (old, new) in (self.details.get("changes") or {}).items():
-            lines.append(f"{self._field_label(name)}: {_shown(old)} → {_shown(new)}")
-        lines.extend(f"{key}: {value}" for key, value in self.details.items() if key != "changes")
+        lines = describe_changes(self.object_type, self.details.get("changes") or {})
+        lines.extend(f"{key}: {value}" for key, value in self.details.items() if key not in ("changes", "members"))
+        if "members" in self.details:
+            lines.append(f"записей: {len(self.details['members'])}")
         return lines
-
-    def _field_label(self, name: str) -> str:
-        try:
-            return str(apps.get_model(self.object_type)._meta.get_field(name).verbose_name)
-        except (LookupError, ValueError, FieldDoesNotExist):
-            return name
 
     @property
     def object_type_label(self) -> str:
         return str(ACCESS_LOG_OBJECT_TYPES.get(self.object_type, self.object_type))
 
 
-def _shown(value) -> str:
-    return "—" if value in (None, "") else str(value)
+def describe_changes(model_label: str, changes: dict) -> list[str]:
+    """{field: [old, new]} as lines a person reads: the field's verbose name, choice labels, related objects' names."""
+    try:
+        model = apps.get_model(model_label)
+    except (LookupError, ValueError):
+        model = None
+    lines = []
+    for name, (old, new) in changes.items():
+        try:
+            field = model._meta.get_field(name) if model else None
+        except FieldDoesNotExist:
+            field = None
+        label = str(field.verbose_name) if field is not None else name
+        lines.append(f"{label}: {_shown(field, old)} → {_shown(field, new)}")
+    return lines
+
+
+def _shown(field, value) -> str:
+    if value in (None, ""):
+        return "—"
+    if field is not None and field.is_relation:
+        related = field.related_model.objects.filter(pk=value).first()
+        return str(related) if related else f"№ {value}"
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, bool):
+        return "да" if value else "нет"
+    return str(value)

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from membership import views
+
+app_name = "membership"
+
+urlpatterns = [
+    path("", views.member_list, name="member_list"),
+    path("<int:pk>/", views.member_detail, name="member_detail"),
+    path("<int:pk>/edit/", views.member_edit, name="member_edit"),
+    path("<int:pk>/leave/", views.member_leave, name="member_leave"),
+    path("<int:pk>/restore/", views.member_restore, name="member_restore"),
+    path("<int:pk>/transfer/", views.member_transfer, name="member_transfer"),
+    path("<int:pk>/transfer/cancel/", views.transfer_cancel, name="transfer_cancel"),
+    path("admit/<int:org_pk>/", views.member_admit, name="member_admit"),
+    path("transfers/", views.transfer_inbox, name="transfer_inbox"),
+    path("transfers/<int:pk>/accept/", views.transfer_accept, name="transfer_accept"),
+    path("transfers/<int:pk>/reject/", views.transfer_reject, name="transfer_reject"),
+]

@@ -1,0 +1,259 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import client_ip, log_page_view, require_role
+from accounts.models import ORG_STAFF_ROLES, AccessLog
+from accounts.services import access_log_write
+from membership import selectors, services
+from membership.forms import LeavingForm, MemberFilterForm, MemberForm, RestoreForm, TransferForm, TransferRejectForm
+from registry.selectors import get_org_for_user, org_ancestors_for_user
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_list(request):
+    form = MemberFilterForm(request.GET or None)
+    filters = form.to_filters()
+    org = (
+        get_org_for_user(request.user, filters.organization_id)
+        if filters.organization_id
+        else request.user.organization
+    )
+    members = selectors.member_list(user=request.user, filters=filters)
+    page = selectors.keyset_page(
+        members,
+        ordering_name=filters.ordering,
+        after=request.GET.get("after", ""),
+        before=request.GET.get("before", ""),
+    )
+    total, exact = selectors.member_count(members)
+    if page.rows:
+        # 152-FZ: which members' data a staff user has seen, one record per list page.
+        access_log_write(
+            user=request.user, action=AccessLog.Action.VIEW, object_type="membership.member",
+            object_repr=_("Список членов Профсоюза: %(org)s") % {"org": org.display_name}, organization_path=org.path,
+            details={"members": [member.pk for member in page.rows]}, ip_address=client_ip(request),
+        )  # fmt: skip
+    query = request.GET.copy()
+    query.pop("after", None)
+    query.pop("before", None)
+    return render(request, "membership/member_list.html", {
+        "form": form, "org": org, "page": page, "total": total, "total_exact": exact,
+        "base_query": query.urlencode(), "breadcrumbs": org_ancestors_for_user(request.user, org),
+        "can_admit": selectors.user_can_manage_members(request.user, org),
+        "incoming_count": selectors.incoming_transfers(user=request.user).count(),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_detail(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    log_page_view(request, member)
+    return render(request, "membership/member_detail.html", {
+        "member": member, "org": member.organization,
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
+        "events": selectors.member_history(member=member)[:100],
+        "pending_transfer": selectors.member_pending_transfer(member=member),
+        "can_manage": selectors.user_can_manage_members(request.user, member.organization),
+        "age": member.age_on(timezone.localdate()),
+    })  # fmt: skip
+
+
+def _member_form_page(request, *, form, org, member=None, duplicates=(), title):
+    return render(request, "membership/member_form.html", {
+        "form": form, "org": org, "member": member, "duplicates": duplicates, "title": title,
+        "breadcrumbs": org_ancestors_for_user(request.user, org),
+    })  # fmt: skip
+
+
+def _duplicates_unconfirmed(form, member_pk=None):
+    data = form.cleaned_data
+    duplicates = selectors.member_possible_duplicates(
+        last_name=data["last_name"], first_name=data["first_name"], middle_name=data["middle_name"],
+        birth_date=data["birth_date"], exclude_pk=member_pk,
+    )  # fmt: skip
+    if duplicates and not data.get("duplicate_confirmed"):
+        form.add_error(None, _("В Профсоюзе уже есть человек с такими ФИО и датой рождения. Проверьте, не он ли это."))
+        return duplicates
+    return []
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_admit(request, org_pk):
+    org = get_org_for_user(request.user, org_pk)
+    if not selectors.user_can_manage_members(request.user, org):
+        raise PermissionDenied
+    form = MemberForm(request.POST or None)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates_unconfirmed(form)
+        if not duplicates:
+            fields = {name: form.cleaned_data[name] for name in services.MEMBER_FIELDS}
+            try:
+                member = services.member_admit(by=request.user, organization=org, **fields)
+            except services.MembershipError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("%(name)s принят(а) в Профсоюз.") % {"name": member.full_name})
+                return redirect("membership:member_detail", pk=member.pk)
+    return _member_form_page(request, form=form, org=org, duplicates=duplicates, title=_("Приём в Профсоюз"))
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_edit(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    if not selectors.user_can_manage_members(request.user, member.organization):
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, instance=member)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        duplicates = _duplicates_unconfirmed(form, member_pk=member.pk)
+        if not duplicates:
+            fields = {name: form.cleaned_data[name] for name in services.MEMBER_FIELDS}
+            member.refresh_from_db()
+            try:
+                services.member_update(by=request.user, member=member, **fields)
+            except services.MembershipError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, _("Изменения сохранены."))
+                return redirect("membership:member_detail", pk=member.pk)
+    member.refresh_from_db()
+    return _member_form_page(
+        request, form=form, org=member.organization, member=member, duplicates=duplicates, title=member.full_name
+    )
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_leave(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    if not selectors.user_can_manage_members(request.user, member.organization):
+        raise PermissionDenied
+    form = LeavingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_record_leaving(
+                by=request.user, member=member, left_on=form.cleaned_data["left_on"], reason=form.cleaned_data["reason"]
+            )
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Выбытие оформлено."))
+            return redirect("membership:member_detail", pk=member.pk)
+    return render(request, "membership/member_action.html", {
+        "member": member, "org": member.organization, "form": form, "title": _("Выбытие из Профсоюза"),
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Оформить выбытие"),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_restore(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    if not selectors.user_can_manage_members(request.user, member.organization):
+        raise PermissionDenied
+    form = RestoreForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_restore(by=request.user, member=member, note=form.cleaned_data["note"])
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Член Профсоюза восстановлен на учёте."))
+            return redirect("membership:member_detail", pk=member.pk)
+    return render(request, "membership/member_action.html", {
+        "member": member, "org": member.organization, "form": form, "title": _("Восстановление в Профсоюзе"),
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Восстановить"),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_transfer(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    if not selectors.user_can_manage_members(request.user, member.organization):
+        raise PermissionDenied
+    form = TransferForm(request.POST or request.GET or None)
+    candidates = []
+    if form.is_valid():
+        candidates = selectors.transfer_target_search(query=form.cleaned_data["q"] or "", exclude=member.organization)
+    if request.method == "POST" and form.is_valid() and form.cleaned_data["to_organization"]:
+        target = selectors.transfer_target(pk=form.cleaned_data["to_organization"], exclude=member.organization)
+        if target is None:
+            form.add_error(None, _("Выберите принимающую организацию из списка."))
+        else:
+            try:
+                transfer = services.member_transfer_request(
+                    by=request.user, member=member, to_organization=target, note=form.cleaned_data["note"]
+                )
+            except services.MembershipError as error:
+                form.add_error(None, error.message)
+            else:
+                if transfer.status == transfer.Status.ACCEPTED:
+                    messages.success(request, _("Член Профсоюза переведён в «%(org)s».") % {"org": target.display_name})
+                else:
+                    messages.success(
+                        request,
+                        _("Перевод запрошен. Он вступит в силу, когда «%(org)s» его примет.")
+                        % {"org": target.display_name},
+                    )
+                return redirect("membership:member_detail", pk=member.pk)
+    return render(request, "membership/member_transfer.html", {
+        "member": member, "org": member.organization, "form": form, "candidates": candidates,
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def transfer_inbox(request):
+    return render(request, "membership/transfer_inbox.html", {
+        "transfers": selectors.incoming_transfers(user=request.user)[:200],
+    })  # fmt: skip
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def transfer_accept(request, pk):
+    transfer = selectors.get_transfer_for_receiver(request.user, pk)
+    try:
+        member = services.member_transfer_accept(by=request.user, transfer=transfer)
+    except services.MembershipError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("%(name)s принят(а) на учёт.") % {"name": member.full_name})
+    return redirect("membership:transfer_inbox")
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def transfer_reject(request, pk):
+    transfer = selectors.get_transfer_for_receiver(request.user, pk)
+    form = TransferRejectForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Укажите причину отказа: её увидит организация, запросившая перевод."))
+        return redirect("membership:transfer_inbox")
+    try:
+        services.member_transfer_reject(by=request.user, transfer=transfer, note=form.cleaned_data["note"])
+    except services.MembershipError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Перевод отклонён."))
+    return redirect("membership:transfer_inbox")
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def transfer_cancel(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    transfer = selectors.member_pending_transfer(member=member)
+    if transfer is None:
+        messages.error(request, _("Запрошенного перевода нет."))
+    else:
+        try:
+            services.member_transfer_cancel(by=request.user, transfer=transfer)
+        except services.MembershipError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Перевод отменён."))
+    return redirect("membership:member_detail", pk=member.pk)
