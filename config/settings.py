@@ -168,6 +168,10 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
+    "personal-data-destruction": {
+        "task": "membership.tasks.members_destroy_after_withdrawal",
+        "schedule": 24 * 60 * 60,
+    },
     "access-log-retention": {
         "task": "accounts.tasks.access_log_purge_expired",
         "schedule": 24 * 60 * 60,

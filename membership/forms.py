@@ -2,7 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from membership.models import Member
+from membership.models import Consent, Member
 from membership.selectors import MEMBER_ORDERINGS, AgeGroup, MemberFilters
 from membership.services import MEMBER_FIELDS
 
@@ -102,3 +102,25 @@ class TransferForm(forms.Form):
 
 class TransferRejectForm(forms.Form):
     note = forms.CharField(label=_("Причина отказа"), max_length=500)
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("Согласие"), choices=Consent.Purpose.choices)
+    given_on = forms.DateField(label=_("Дата подписания"), widget=DATE_WIDGET)
+    method = forms.ChoiceField(
+        label=_("Как получено"),
+        choices=[(value, label) for value, label in Consent.Method.choices if value != Consent.Method.ELECTRONIC],
+    )
+    scan = forms.FileField(
+        label=_("Скан (PDF, JPEG или PNG, до 10 МБ)"),
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["given_on"].initial = timezone.localdate()
+
+
+class ConsentWithdrawForm(forms.Form):
+    withdrawn_on = forms.DateField(label=_("Дата заявления об отзыве"), widget=DATE_WIDGET)

@@ -285,3 +285,31 @@ class Consent(models.Model):
     @property
     def is_active(self) -> bool:
         return self.withdrawn_on is None
+
+
+class PersonalDataDestruction(models.Model):
+    """Акт уничтожения персональных данных: what was destroyed, when, on what basis. Kept for good."""
+
+    member = models.OneToOneField(
+        Member, verbose_name=_("член Профсоюза"), on_delete=models.PROTECT, related_name="destruction"
+    )
+    destroyed_at = models.DateTimeField(_("уничтожены"), auto_now_add=True)
+    basis = models.CharField(_("основание"), max_length=300)
+    fields = models.JSONField(_("уничтоженные сведения"), default=list)
+    files_deleted = models.PositiveIntegerField(_("удалено файлов"), default=0)
+    performed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("кто"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("акт уничтожения персональных данных")
+        verbose_name_plural = _("акты уничтожения персональных данных")
+        ordering = ["-destroyed_at"]
+
+    def __str__(self) -> str:
+        return f"Акт № {self.pk} от {self.destroyed_at:%d.%m.%Y}"

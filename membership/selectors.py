@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import ORG_STAFF_ROLES, User
-from membership.models import Member, MemberEvent, MemberTransfer, search_name_of
+from membership.models import Consent, Member, MemberEvent, MemberTransfer, search_name_of
 from registry.models import Organization
 from registry.selectors import org_is_visible_to, orgs_visible_to
 
@@ -259,3 +259,10 @@ def transfer_target(*, pk: int, exclude: Organization) -> Organization | None:
     return (
         Organization.objects.filter(pk=pk, level__in=MEMBER_ORG_LEVELS, is_active=True).exclude(pk=exclude.pk).first()
     )
+
+
+def get_member_consent(*, member: Member, pk: int) -> Consent:
+    try:
+        return member.consents.get(pk=pk)
+    except Consent.DoesNotExist:
+        raise Http404 from None

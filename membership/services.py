@@ -5,9 +5,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AccessLog, User
+from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write, changed_fields
-from membership.models import Member, MemberEvent, MemberTransfer, search_name_of
+from membership.consent_texts import CURRENT_CONSENT_TEXT_VERSION
+from membership.models import Consent, Member, MemberEvent, MemberTransfer, PersonalDataDestruction, search_name_of
 from membership.selectors import MEMBER_ORG_LEVELS, user_can_manage_members
 from registry.models import Organization
 
@@ -238,3 +239,183 @@ def member_transfer_cancel(*, by: User, transfer: MemberTransfer) -> MemberTrans
     transfer.save(update_fields=["status", "decided_by", "decided_at"])
     member_event_record(member=transfer.member, by=by, kind=MemberEvent.Kind.TRANSFER_CANCELLED)
     return transfer
+
+
+# 152-FZ art. 21 p. 5: after consent is withdrawn the data are destroyed within thirty days.
+DESTRUCTION_PERIOD_DAYS = 30
+CONSENT_SCAN_MAX_BYTES = 10 * 1024 * 1024
+CONSENT_SCAN_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
+
+
+@transaction.atomic
+def consent_record(
+    *, by: User, member: Member, purpose: str, given_on: datetime.date, method: str, scan=None, text_version: str = ""
+) -> Consent:
+    """Внести согласие (подписанный бланк, скан или согласие в личном кабинете)."""
+    if by.role != Role.MEMBER:
+        _ensure_manages(by, member.organization)
+    elif getattr(by, "member", None) != member:
+        raise PermissionDenied
+    _ensure_not_blocked(member)
+    if given_on > timezone.localdate():
+        raise MembershipError(_("Дата согласия не может быть в будущем."))
+    if method == Consent.Method.SCAN and not scan:
+        raise MembershipError(_("Приложите скан подписанного согласия."))
+    if scan:
+        _validate_scan(scan)
+    if member.consents.filter(purpose=purpose, withdrawn_on__isnull=True).exists():
+        raise MembershipError(_("Такое согласие уже действует. Чтобы заменить его, сначала оформите отзыв."))
+    consent = Consent(
+        member=member,
+        purpose=purpose,
+        text_version=text_version or CURRENT_CONSENT_TEXT_VERSION,
+        given_on=given_on,
+        method=method,
+        recorded_by=by,
+    )
+    if scan:
+        consent.scan.save(f"consent-{member.pk}-{purpose}{_suffix(scan.name)}", scan, save=False)
+    consent.full_clean()
+    consent.save()
+    member_event_record(
+        member=member, by=by, kind=MemberEvent.Kind.CONSENT_GIVEN, note=f"{consent.get_purpose_display()}"
+    )
+    access_log_write(user=by, action=AccessLog.Action.CHANGE, obj=member, details={"consent_given": purpose})
+    return consent
+
+
+def _suffix(name: str) -> str:
+    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _validate_scan(scan) -> None:
+    if _suffix(scan.name) not in CONSENT_SCAN_TYPES:
+        raise MembershipError(_("Скан принимается в формате PDF, JPEG или PNG."))
+    if scan.size > CONSENT_SCAN_MAX_BYTES:
+        raise MembershipError(_("Файл скана больше 10 МБ: уменьшите разрешение при сканировании."))
+
+
+@transaction.atomic
+def consent_withdraw(*, by: User, consent: Consent, withdrawn_on: datetime.date) -> Consent:
+    """Отзыв согласия. Отзыв согласия на обработку блокирует запись; данные уничтожаются через 30 дней."""
+    member = consent.member
+    if by.role != Role.MEMBER:
+        _ensure_manages(by, member.organization)
+    elif getattr(by, "member", None) != member:
+        raise PermissionDenied
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_on:
+        raise MembershipError(_("Согласие уже отозвано."))
+    if withdrawn_on > timezone.localdate() or withdrawn_on < consent.given_on:
+        raise MembershipError(_("Дата отзыва не может быть в будущем или раньше даты согласия."))
+    consent.withdrawn_on = withdrawn_on
+    consent.save(update_fields=["withdrawn_on"])
+    if consent.purpose == Consent.Purpose.PROCESSING:
+        member.processing_blocked_on = withdrawn_on
+        member.save(update_fields=["processing_blocked_on", "updated_at"])
+        if member.user_id:
+            User.objects.filter(pk=member.user_id).update(is_active=False)
+    member_event_record(
+        member=member, by=by, kind=MemberEvent.Kind.CONSENT_WITHDRAWN, note=consent.get_purpose_display()
+    )
+    access_log_write(
+        user=by, action=AccessLog.Action.CHANGE, obj=member, details={"consent_withdrawn": consent.purpose}
+    )
+    return consent
+
+
+def member_data_export(*, member: Member, by: User) -> dict:
+    """Everything the register holds about the member, in words a person reads ("мои данные", 152-FZ art. 14)."""
+    access_log_write(user=by, action=AccessLog.Action.EXPORT, obj=member, details={"what": "member_data"})
+    yes_no = {True: "да", False: "нет"}
+    record = {
+        "ФИО": member.full_name,
+        "Дата рождения": member.birth_date.strftime("%d.%m.%Y"),
+        "Пол": member.get_sex_display(),
+        "Телефон": member.phone or "—",
+        "E-mail": member.email or "—",
+        "Первичная организация": member.organization.name,
+        "Категория": member.get_category_display(),
+        "Должность / учебная группа": member.position or "—",
+        "Педагогический работник": yes_no[member.is_teaching_staff],
+        "Дата вступления в Профсоюз": member.union_joined_on.strftime("%d.%m.%Y"),
+        "Дата постановки на учёт": member.org_joined_on.strftime("%d.%m.%Y"),
+        "Заявление об удержании взносов": yes_no[member.dues_application],
+        "Статус": member.get_status_display(),
+        "Член профкома": yes_no[member.is_committee_member],
+        "Член ревизионной комиссии": yes_no[member.is_audit_member],
+        "Профгрупорг": yes_no[member.is_group_organiser],
+        "Уполномоченный по охране труда": yes_no[member.is_safety_rep],
+    }
+    if member.status == Member.Status.LEFT:
+        record["Дата выбытия"] = member.left_on.strftime("%d.%m.%Y")
+        record["Причина выбытия"] = member.get_leaving_reason_display()
+    consents = [
+        {
+            "Согласие": consent.get_purpose_display(),
+            "Редакция текста": consent.text_version,
+            "Дата": consent.given_on.strftime("%d.%m.%Y"),
+            "Как получено": consent.get_method_display(),
+            "Отозвано": consent.withdrawn_on.strftime("%d.%m.%Y") if consent.withdrawn_on else "—",
+        }
+        for consent in member.consents.order_by("given_on", "id")
+    ]
+    history = [
+        {
+            "Когда": timezone.localtime(event.created_at).strftime("%d.%m.%Y %H:%M"),
+            "Событие": event.get_kind_display(),
+            "Кто": event.by.display_name if event.by else "—",
+            **({"Изменения": "; ".join(event.change_lines)} if event.changes else {}),
+            **({"Примечание": event.note} if event.note else {}),
+        }
+        for event in member.events.select_related("by").order_by("created_at", "id")
+    ]
+    return {"member": record, "consents": consents, "history": history}
+
+
+@transaction.atomic
+def member_personal_data_destroy(*, member: Member, basis: str, by: User | None = None) -> PersonalDataDestruction:
+    """Уничтожить персональные данные: the record stays for the counts, nothing in it identifies the person."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if hasattr(member, "destruction"):
+        return member.destruction
+    files_deleted = 0
+    for consent in member.consents.exclude(scan=""):
+        consent.scan.delete(save=False)
+        files_deleted += 1
+    member.consents.exclude(scan="").update(scan="")
+    destroyed = ["last_name", "first_name", "middle_name", "birth_date (кроме года)", "phone", "email", "position"]
+    member.last_name, member.first_name, member.middle_name = "Данные уничтожены", "—", ""
+    # The year of birth alone identifies nobody and keeps the youth statistics of past years right.
+    member.birth_date = member.birth_date.replace(month=1, day=1)
+    member.phone = member.email = member.position = ""
+    member.search_name = ""
+    member.save()
+    if member.user_id:
+        User.objects.filter(pk=member.user_id).update(
+            is_active=False, first_name="", last_name="", email="", username=f"destroyed-{member.user_id}"
+        )
+    # History notes may hold names typed by people; the events themselves stay as the record of what happened.
+    member.events.update(note="", changes={})
+    act = PersonalDataDestruction.objects.create(
+        member=member, basis=basis, fields=destroyed, files_deleted=files_deleted, performed_by=by
+    )
+    member_event_record(member=member, by=by, kind=MemberEvent.Kind.DATA_DESTROYED, note=f"Акт № {act.pk}")
+    access_log_write(user=by, action=AccessLog.Action.DELETE, obj=member, details={"act": act.pk, "basis": basis})
+    return act
+
+
+def members_destroy_after_withdrawal(*, today: datetime.date | None = None) -> int:
+    """The periodic task: destroy the data of everyone whose consent was withdrawn more than 30 days ago."""
+    today = today or timezone.localdate()
+    due = Member.objects.filter(
+        processing_blocked_on__lte=today - datetime.timedelta(days=DESTRUCTION_PERIOD_DAYS), destruction__isnull=True
+    )
+    destroyed = 0
+    for member in due.iterator(chunk_size=500):
+        member_personal_data_destroy(
+            member=member,
+            basis=f"Отзыв согласия на обработку персональных данных {member.processing_blocked_on:%d.%m.%Y}",
+        )
+        destroyed += 1
+    return destroyed

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from membership import views
 
@@ -12,6 +12,11 @@ urlpatterns = [
     path("<int:pk>/restore/", views.member_restore, name="member_restore"),
     path("<int:pk>/transfer/", views.member_transfer, name="member_transfer"),
     path("<int:pk>/transfer/cancel/", views.transfer_cancel, name="transfer_cancel"),
+    path("<int:pk>/consents/add/", views.consent_add, name="consent_add"),
+    path("<int:pk>/consents/form/<slug:purpose>.pdf", views.consent_form_pdf, name="consent_form_pdf"),
+    path("<int:pk>/consents/<int:consent_pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
+    path("<int:pk>/consents/<int:consent_pk>/scan/", views.consent_scan, name="consent_scan"),
+    re_path(r"^(?P<pk>\d+)/data\.(?P<fmt>json|pdf)$", views.member_data, name="member_data"),
     path("admit/<int:org_pk>/", views.member_admit, name="member_admit"),
     path("transfers/", views.transfer_inbox, name="transfer_inbox"),
     path("transfers/<int:pk>/accept/", views.transfer_accept, name="transfer_accept"),

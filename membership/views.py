@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -8,8 +9,18 @@ from django.views.decorators.http import require_POST
 from accounts.access import client_ip, log_page_view, require_role
 from accounts.models import ORG_STAFF_ROLES, AccessLog
 from accounts.services import access_log_write
-from membership import selectors, services
-from membership.forms import LeavingForm, MemberFilterForm, MemberForm, RestoreForm, TransferForm, TransferRejectForm
+from membership import documents, selectors, services
+from membership.forms import (
+    ConsentForm,
+    ConsentWithdrawForm,
+    LeavingForm,
+    MemberFilterForm,
+    MemberForm,
+    RestoreForm,
+    TransferForm,
+    TransferRejectForm,
+)
+from membership.models import Consent
 from registry.selectors import get_org_for_user, org_ancestors_for_user
 
 
@@ -57,6 +68,8 @@ def member_detail(request, pk):
         "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
         "events": selectors.member_history(member=member)[:100],
         "pending_transfer": selectors.member_pending_transfer(member=member),
+        "consents": member.consents.all(),
+        "consent_purposes": Consent.Purpose.choices,
         "can_manage": selectors.user_can_manage_members(request.user, member.organization),
         "age": member.age_on(timezone.localdate()),
     })  # fmt: skip
@@ -257,3 +270,87 @@ def transfer_cancel(request, pk):
         else:
             messages.success(request, _("Перевод отменён."))
     return redirect("membership:member_detail", pk=member.pk)
+
+
+def _managed_member(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    if not selectors.user_can_manage_members(request.user, member.organization):
+        raise PermissionDenied
+    return member
+
+
+@require_role(*ORG_STAFF_ROLES)
+def consent_form_pdf(request, pk, purpose):
+    member = selectors.get_member_for_user(request.user, pk)
+    if purpose not in Consent.Purpose.values:
+        raise Http404
+    response = HttpResponse(documents.consent_form_pdf(member=member, purpose=purpose), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="consent-{purpose}-{member.pk}.pdf"'
+    return response
+
+
+@require_role(*ORG_STAFF_ROLES)
+def consent_add(request, pk):
+    member = _managed_member(request, pk)
+    form = ConsentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(by=request.user, member=member, **form.cleaned_data)
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Согласие внесено."))
+            return redirect(member)
+    return render(request, "membership/member_action.html", {
+        "member": member, "org": member.organization, "form": form, "title": _("Согласие"), "multipart": True,
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Внести"),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def consent_withdraw(request, pk, consent_pk):
+    member = _managed_member(request, pk)
+    consent = selectors.get_member_consent(member=member, pk=consent_pk)
+    form = ConsentWithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_withdraw(by=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"])
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Отзыв согласия оформлен."))
+            return redirect(member)
+    return render(request, "membership/member_action.html", {
+        "member": member, "org": member.organization, "form": form,
+        "title": _("Отзыв согласия: %(purpose)s") % {"purpose": consent.get_purpose_display()},
+        "warning": _("Отзыв согласия на обработку данных блокирует запись и профсоюзный билет; через 30 дней "
+                     "персональные данные будут уничтожены.") if consent.purpose == Consent.Purpose.PROCESSING else "",
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Оформить отзыв"),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def consent_scan(request, pk, consent_pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    consent = selectors.get_member_consent(member=member, pk=consent_pk)
+    if not consent.scan:
+        raise Http404
+    log_page_view(request, member, consent_scan=consent.pk)
+    return FileResponse(consent.scan.open("rb"), filename=consent.scan.name.rsplit("/", 1)[-1])
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_data(request, pk, fmt):
+    """The member's "my data" statement, handed over by the chair on the member's request."""
+    member = selectors.get_member_for_user(request.user, pk)
+    data = services.member_data_export(member=member, by=request.user)
+    return member_data_response(data=data, fmt=fmt, member=member)
+
+
+def member_data_response(*, data: dict, fmt: str, member) -> HttpResponse:
+    if fmt == "json":
+        response = JsonResponse(data, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    else:
+        response = HttpResponse(documents.member_data_pdf(data=data), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="member-data-{member.pk}.{fmt}"'
+    return response
