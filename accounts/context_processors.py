@@ -16,6 +16,8 @@ def navigation(request):
     if user.role in APPARATUS_ROLES:
         items.append((_("Председатели"), reverse("registry:chair_list"), "bi-person-badge", "registry:chair"))
         items.append((_("Сотрудники"), reverse("registry:staff_user_list"), "bi-person-gear", "registry:staff"))
+    if user.role == Role.MEMBER:
+        items.append((_("Мой кабинет"), reverse("membership:my_cabinet"), "bi-person-vcard", "membership:my_"))
     if user.role == Role.CENTRAL:
         items.append((_("Журнал доступа"), reverse("accounts:access_log"), "bi-journal-text", "accounts:access_log"))
     current = request.resolver_match.view_name if request.resolver_match else ""

@@ -16,6 +16,8 @@ def home(request):
     """Each role starts where its daily work is."""
     if request.user.role in ORG_STAFF_ROLES and request.user.organization_id:
         return redirect("registry:org_tree")
+    if request.user.role == Role.MEMBER and hasattr(request.user, "member"):
+        return redirect("membership:my_cabinet")
     return redirect("accounts:profile")
 
 

@@ -124,3 +124,27 @@ class ConsentForm(forms.Form):
 
 class ConsentWithdrawForm(forms.Form):
     withdrawn_on = forms.DateField(label=_("Дата заявления об отзыве"), widget=DATE_WIDGET)
+
+
+class AccountActivationForm(forms.Form):
+    username = forms.CharField(label=_("Логин"), max_length=150)
+    code = forms.CharField(label=_("Одноразовый код"), max_length=16)
+    birth_date = forms.DateField(label=_("Дата рождения"), widget=DATE_WIDGET)
+    password1 = forms.CharField(
+        label=_("Новый пароль"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Пароль ещё раз"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error("password2", _("Пароли не совпадают."))
+        return cleaned
+
+
+class SelfServiceContactsForm(forms.ModelForm):
+    class Meta:
+        model = Member
+        fields = ("phone", "email")

@@ -313,3 +313,29 @@ class PersonalDataDestruction(models.Model):
 
     def __str__(self) -> str:
         return f"Акт № {self.pk} от {self.destroyed_at:%d.%m.%Y}"
+
+
+class MemberInvitation(models.Model):
+    """Одноразовый код для входа в личный кабинет: the chair prints it or it goes by e-mail."""
+
+    MAX_ATTEMPTS = 5
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("член Профсоюза"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    code_hash = models.CharField(_("хеш кода"), max_length=128)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("выдал"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("выдан"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("действует до"))
+    used_at = models.DateTimeField(_("использован"), null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(_("неудачных попыток"), default=0)
+
+    class Meta:
+        verbose_name = _("приглашение в личный кабинет")
+        verbose_name_plural = _("приглашения в личный кабинет")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.created_at:%d.%m.%Y})"

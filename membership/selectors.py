@@ -266,3 +266,10 @@ def get_member_consent(*, member: Member, pk: int) -> Consent:
         return member.consents.get(pk=pk)
     except Consent.DoesNotExist:
         raise Http404 from None
+
+
+def member_of_user(user: User) -> Member | None:
+    """The member record behind a member's own account (self-service)."""
+    if not user.is_authenticated:
+        return None
+    return Member.objects.select_related("organization", "organization__region").filter(user=user).first()

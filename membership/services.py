@@ -1,14 +1,30 @@
 import datetime
+import secrets
+from dataclasses import dataclass
 
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write, changed_fields
 from membership.consent_texts import CURRENT_CONSENT_TEXT_VERSION
-from membership.models import Consent, Member, MemberEvent, MemberTransfer, PersonalDataDestruction, search_name_of
+from membership.models import (
+    Consent,
+    Member,
+    MemberEvent,
+    MemberInvitation,
+    MemberTransfer,
+    PersonalDataDestruction,
+    search_name_of,
+)
 from membership.selectors import MEMBER_ORG_LEVELS, user_can_manage_members
 from registry.models import Organization
 
@@ -419,3 +435,107 @@ def members_destroy_after_withdrawal(*, today: datetime.date | None = None) -> i
         )
         destroyed += 1
     return destroyed
+
+
+INVITATION_VALID_DAYS = 14
+INVITATION_CODE_DIGITS = 8
+# Contacts the member corrects personally in the self-service cabinet.
+SELF_SERVICE_FIELDS = ("phone", "email")
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    username: str
+    code: str
+    expires_at: datetime.datetime
+
+
+@transaction.atomic
+def member_account_invite(*, by: User, member: Member, site_url: str) -> IssuedInvitation:
+    """Открыть (или переоткрыть) личный кабинет: a login and a one-time code, printed or sent by e-mail."""
+    _ensure_manages(by, member.organization)
+    _ensure_not_blocked(member)
+    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    if member.status != Member.Status.ACTIVE:
+        raise MembershipError(_("Личный кабинет открывают только действующему члену Профсоюза."))
+    account = member.user
+    if account is None:
+        account = User(
+            username=f"m{member.pk}", first_name=member.first_name, last_name=member.last_name,
+            middle_name=member.middle_name, email=member.email, role=Role.MEMBER,
+        )  # fmt: skip
+        account.set_unusable_password()
+        account.save()
+        member.user = account
+        member.save(update_fields=["user", "updated_at"])
+    elif not account.is_active:
+        raise MembershipError(_("Учётная запись заблокирована."))
+    code = "".join(secrets.choice("0123456789") for _ in range(INVITATION_CODE_DIGITS))
+    # A new code cancels the earlier ones: only the last printed slip works.
+    member.invitations.filter(used_at__isnull=True).update(expires_at=timezone.now())
+    invitation = MemberInvitation.objects.create(
+        member=member, code_hash=make_password(code), created_by=by,
+        expires_at=timezone.now() + datetime.timedelta(days=INVITATION_VALID_DAYS),
+    )  # fmt: skip
+    member_event_record(member=member, by=by, kind=MemberEvent.Kind.ACCOUNT_INVITED)
+    access_log_write(user=by, action=AccessLog.Action.CHANGE, obj=member, details={"account_invited": account.username})
+    issued = IssuedInvitation(username=account.username, code=code, expires_at=invitation.expires_at)
+    if member.email:
+        transaction.on_commit(lambda: _send_member_invitation(member=member, issued=issued, site_url=site_url))
+    return issued
+
+
+def _send_member_invitation(*, member: Member, issued: IssuedInvitation, site_url: str) -> None:
+    context = {
+        "member": member,
+        "issued": issued,
+        "link": site_url.rstrip("/") + reverse("membership:account_activate"),
+    }
+    send_mail(
+        subject=_("Личный кабинет члена Профсоюза образования"),
+        message=render_to_string("membership/email/member_invitation.txt", context),
+        from_email=None,
+        recipient_list=[member.email],
+    )
+
+
+def member_account_activate(*, username: str, code: str, birth_date: datetime.date, password: str) -> User:
+    """The member sets a password with the one-time code and the date of birth as a second check."""
+    refusal = MembershipError(_("Логин, код или дата рождения не подходят, либо срок действия кода истёк."))
+    member = Member.objects.select_related("user").filter(user__username__iexact=username.strip()).first()
+    if member is None or not member.user.is_active:
+        raise refusal
+    invitation = (
+        member.invitations.filter(used_at__isnull=True, expires_at__gt=timezone.now()).order_by("-created_at").first()
+    )
+    if invitation is None or invitation.failed_attempts >= MemberInvitation.MAX_ATTEMPTS:
+        raise refusal
+    if not check_password(code.strip(), invitation.code_hash) or member.birth_date != birth_date:
+        # Outside any transaction, so a wrong guess is counted even though the call fails.
+        MemberInvitation.objects.filter(pk=invitation.pk).update(failed_attempts=F("failed_attempts") + 1)
+        raise refusal
+    validate_password(password, user=member.user)
+    with transaction.atomic():
+        claimed = MemberInvitation.objects.filter(pk=invitation.pk, used_at__isnull=True).update(used_at=timezone.now())
+        if not claimed:
+            raise refusal
+        member.user.set_password(password)
+        member.user.save(update_fields=["password"])
+    return member.user
+
+
+@transaction.atomic
+def member_self_update(*, member: Member, by: User, **fields) -> Member:
+    """The member corrects own contacts in the cabinet; the chair sees it in the history."""
+    if getattr(by, "member", None) != member or set(fields) - set(SELF_SERVICE_FIELDS):
+        raise PermissionDenied
+    _ensure_not_blocked(member)
+    changes = changed_fields(member, fields)
+    if not changes:
+        return member
+    for name, value in fields.items():
+        setattr(member, name, value)
+    member.full_clean()
+    member.save(update_fields=[*changes.keys(), "updated_at"])
+    member_event_record(member=member, by=by, kind=MemberEvent.Kind.SELF_SERVICE, changes=changes)
+    return member

@@ -1,22 +1,26 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import login
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import client_ip, log_page_view, require_role
-from accounts.models import ORG_STAFF_ROLES, AccessLog
+from accounts.models import ORG_STAFF_ROLES, AccessLog, Role
 from accounts.services import access_log_write
 from membership import documents, selectors, services
 from membership.forms import (
+    AccountActivationForm,
     ConsentForm,
     ConsentWithdrawForm,
     LeavingForm,
     MemberFilterForm,
     MemberForm,
     RestoreForm,
+    SelfServiceContactsForm,
     TransferForm,
     TransferRejectForm,
 )
@@ -354,3 +358,87 @@ def member_data_response(*, data: dict, fmt: str, member) -> HttpResponse:
         response = HttpResponse(documents.member_data_pdf(data=data), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="member-data-{member.pk}.{fmt}"'
     return response
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def member_account_invite(request, pk):
+    member = _managed_member(request, pk)
+    try:
+        issued = services.member_account_invite(
+            by=request.user, member=member, site_url=request.build_absolute_uri("/")
+        )
+    except services.MembershipError as error:
+        messages.error(request, error.message)
+        return redirect(member)
+    return render(request, "membership/account_slip.html", {
+        "member": member, "org": member.organization, "issued": issued,
+        "activate_url": request.build_absolute_uri(reverse("membership:account_activate")),
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
+    })  # fmt: skip
+
+
+def account_activate(request):
+    form = AccountActivationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = services.member_account_activate(
+                username=data["username"], code=data["code"], birth_date=data["birth_date"], password=data["password1"]
+            )
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            form.add_error("password1", error)
+        else:
+            login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(request, _("Пароль установлен. Добро пожаловать в личный кабинет!"))
+            return redirect("membership:my_cabinet")
+    return render(request, "membership/account_activate.html", {"form": form})
+
+
+def _own_member(request):
+    member = selectors.member_of_user(request.user)
+    if member is None:
+        raise Http404
+    return member
+
+
+@require_role(Role.MEMBER)
+def my_cabinet(request):
+    member = _own_member(request)
+    return render(request, "membership/my_cabinet.html", {
+        "member": member, "consents": member.consents.all(), "consent_purposes": Consent.Purpose.choices,
+    })  # fmt: skip
+
+
+@require_role(Role.MEMBER)
+def my_contacts(request):
+    member = _own_member(request)
+    form = SelfServiceContactsForm(request.POST or None, instance=member)
+    if request.method == "POST" and form.is_valid():
+        member.refresh_from_db()
+        try:
+            services.member_self_update(member=member, by=request.user, **form.cleaned_data)
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _("Контакты обновлены."))
+            return redirect("membership:my_cabinet")
+    return render(request, "membership/my_contacts.html", {"member": member, "form": form})
+
+
+@require_role(Role.MEMBER)
+def my_data(request, fmt):
+    member = _own_member(request)
+    return member_data_response(
+        data=services.member_data_export(member=member, by=request.user), fmt=fmt, member=member
+    )
+
+
+@require_role(Role.MEMBER)
+def my_consent_form_pdf(request, purpose):
+    member = _own_member(request)
+    if purpose not in Consent.Purpose.values:
+        raise Http404
+    return HttpResponse(documents.consent_form_pdf(member=member, purpose=purpose), content_type="application/pdf")
