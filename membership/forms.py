@@ -148,3 +148,15 @@ class SelfServiceContactsForm(forms.ModelForm):
     class Meta:
         model = Member
         fields = ("phone", "email")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Файл .xlsx или .csv"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"})
+    )
+
+
+class ImportCommitForm(forms.Form):
+    include_duplicates = forms.BooleanField(
+        label=_("Загрузить и тех, кто совпал с уже состоящими на учёте (это другие люди)"), required=False
+    )

@@ -339,3 +339,49 @@ class MemberInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} ({self.created_at:%d.%m.%Y})"
+
+
+class MemberImport(models.Model):
+    """Загрузка списка членов Профсоюза из файла: preview with errors first, then all rows or none."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", _("Проверяется")
+        VALIDATED = "validated", _("Проверен, можно загружать")
+        INVALID = "invalid", _("Есть ошибки")
+        COMMITTING = "committing", _("Загружается")
+        COMMITTED = "committed", _("Загружен")
+        FAILED = "failed", _("Сбой")
+
+    organization = models.ForeignKey(
+        "registry.Organization", verbose_name=_("организация"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("загрузил"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("загружен"), auto_now_add=True)
+    file = models.FileField(_("файл"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("имя файла"), max_length=255)
+    status = models.CharField(_("статус"), max_length=12, choices=Status.choices, default=Status.VALIDATING)
+    total_rows = models.PositiveIntegerField(_("строк"), default=0)
+    valid_rows = models.PositiveIntegerField(_("строк без ошибок"), default=0)
+    error_count = models.PositiveIntegerField(_("ошибок"), default=0)
+    # The first errors and duplicates, for the preview; error_count has the full number.
+    errors = models.JSONField(_("ошибки"), default=list, blank=True)
+    duplicates = models.JSONField(_("совпадения с реестром"), default=list, blank=True)
+    duplicate_count = models.PositiveIntegerField(_("совпадений"), default=0)
+    include_duplicates = models.BooleanField(_("загружать совпадающих"), default=False)
+    committed_count = models.PositiveIntegerField(_("загружено"), default=0)
+    failure = models.TextField(_("описание сбоя"), blank=True)
+    finished_at = models.DateTimeField(_("завершено"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("загрузка из файла")
+        verbose_name_plural = _("загрузки из файлов")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.created_at:%d.%m.%Y %H:%M})"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (self.Status.VALIDATING, self.Status.COMMITTING)

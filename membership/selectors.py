@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import ORG_STAFF_ROLES, User
-from membership.models import Consent, Member, MemberEvent, MemberTransfer, search_name_of
+from membership.models import Consent, Member, MemberEvent, MemberImport, MemberTransfer, search_name_of
 from registry.models import Organization
 from registry.selectors import org_is_visible_to, orgs_visible_to
 
@@ -273,3 +273,14 @@ def member_of_user(user: User) -> Member | None:
     if not user.is_authenticated:
         return None
     return Member.objects.select_related("organization", "organization__region").filter(user=user).first()
+
+
+def get_import_for_user(user: User, pk: int) -> MemberImport:
+    job = MemberImport.objects.select_related("organization", "uploaded_by").filter(pk=pk).first()
+    if job is None or not user_can_manage_members(user, job.organization):
+        raise Http404
+    return job
+
+
+def recent_imports(*, organization: Organization, limit: int = 10) -> QuerySet[MemberImport]:
+    return MemberImport.objects.filter(organization=organization).select_related("uploaded_by")[:limit]

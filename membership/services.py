@@ -50,7 +50,8 @@ def _ensure_manages(by: User, org: Organization) -> None:
         raise PermissionDenied
 
 
-def _ensure_member_org(org: Organization) -> None:
+def ensure_member_organization(org: Organization) -> None:
+    """Members are on the register of an open primary organisation or its unit."""
     if org.level not in MEMBER_ORG_LEVELS:
         raise MembershipError(_("Членов Профсоюза ставят на учёт только в первичной организации или её профгруппе."))
     if not org.is_active:
@@ -78,7 +79,7 @@ def member_event_record(*, member: Member, by: User | None, kind: str, changes: 
 def member_admit(*, by: User, organization: Organization, **fields) -> Member:
     """Принять в Профсоюз (поставить на учёт) в первичной организации."""
     _ensure_manages(by, organization)
-    _ensure_member_org(organization)
+    ensure_member_organization(organization)
     _validate_dates(
         birth_date=fields["birth_date"],
         union_joined_on=fields["union_joined_on"],
@@ -158,7 +159,7 @@ def member_record_leaving(*, by: User, member: Member, left_on: datetime.date, r
 def member_restore(*, by: User, member: Member, note: str = "") -> Member:
     """Восстановить в Профсоюзе члена, выбытие которого было оформлено (ошибочно или он вернулся)."""
     _ensure_manages(by, member.organization)
-    _ensure_member_org(member.organization)
+    ensure_member_organization(member.organization)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.status != Member.Status.LEFT:
         raise MembershipError(_("Член Профсоюза не выбывал: восстанавливать нечего."))
@@ -182,7 +183,7 @@ def member_transfer_request(
 ) -> MemberTransfer:
     """Start a transfer; it takes effect when the receiving organisation accepts (at once if `by` manages both)."""
     _ensure_manages(by, member.organization)
-    _ensure_member_org(to_organization)
+    ensure_member_organization(to_organization)
     member = Member.objects.select_for_update().get(pk=member.pk)
     if member.status != Member.Status.ACTIVE:
         raise MembershipError(_("Перевести можно только действующего члена Профсоюза."))
@@ -455,7 +456,7 @@ def member_account_invite(*, by: User, member: Member, site_url: str) -> IssuedI
     """Открыть (или переоткрыть) личный кабинет: a login and a one-time code, printed or sent by e-mail."""
     _ensure_manages(by, member.organization)
     _ensure_not_blocked(member)
-    member = Member.objects.select_for_update().select_related("user").get(pk=member.pk)
+    member = Member.objects.select_for_update(of=("self",)).select_related("user").get(pk=member.pk)
     if member.status != Member.Status.ACTIVE:
         raise MembershipError(_("Личный кабинет открывают только действующему члену Профсоюза."))
     account = member.user

@@ -1,7 +1,8 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -11,11 +12,13 @@ from django.views.decorators.http import require_POST
 from accounts.access import client_ip, log_page_view, require_role
 from accounts.models import ORG_STAFF_ROLES, AccessLog, Role
 from accounts.services import access_log_write
-from membership import documents, selectors, services
+from membership import documents, exports, imports, selectors, services, tasks
 from membership.forms import (
     AccountActivationForm,
     ConsentForm,
     ConsentWithdrawForm,
+    ImportCommitForm,
+    ImportUploadForm,
     LeavingForm,
     MemberFilterForm,
     MemberForm,
@@ -442,3 +445,80 @@ def my_consent_form_pdf(request, purpose):
     if purpose not in Consent.Purpose.values:
         raise Http404
     return HttpResponse(documents.consent_form_pdf(member=member, purpose=purpose), content_type="application/pdf")
+
+
+@require_role(*ORG_STAFF_ROLES)
+def import_template(request, fmt):
+    content_type = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    response = HttpResponse(imports.import_template(fmt), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="shablon-chleny-profsoyuza.{fmt}"'
+    return response
+
+
+@require_role(*ORG_STAFF_ROLES)
+def import_upload(request, org_pk):
+    org = get_org_for_user(request.user, org_pk)
+    if not selectors.user_can_manage_members(request.user, org):
+        raise PermissionDenied
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.member_import_start(
+                by=request.user, organization=org, uploaded_file=form.cleaned_data["file"]
+            )
+        except services.MembershipError as error:
+            form.add_error("file", error.message)
+        else:
+            transaction.on_commit(lambda: tasks.member_import_check.delay(job.pk))
+            return redirect("membership:import_job", pk=job.pk)
+    return render(request, "membership/import_upload.html", {
+        "org": org, "form": form, "jobs": selectors.recent_imports(organization=org), "columns": imports.COLUMNS,
+        "breadcrumbs": org_ancestors_for_user(request.user, org),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def import_job(request, pk):
+    job = selectors.get_import_for_user(request.user, pk)
+    form = ImportCommitForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            imports.member_import_request_commit(
+                by=request.user, job=job, include_duplicates=form.cleaned_data["include_duplicates"]
+            )
+        except services.MembershipError as error:
+            messages.error(request, error.message)
+        else:
+            transaction.on_commit(lambda: tasks.member_import_commit.delay(job.pk))
+        return redirect("membership:import_job", pk=job.pk)
+    return render(request, "membership/import_job.html", {
+        "job": job, "org": job.organization, "form": form, "progress": imports.member_import_progress(job),
+        "breadcrumbs": org_ancestors_for_user(request.user, job.organization),
+    })  # fmt: skip
+
+
+@require_role(*ORG_STAFF_ROLES)
+def import_job_status(request, pk):
+    job = selectors.get_import_for_user(request.user, pk)
+    return JsonResponse(
+        {"status": job.status, "running": job.is_running, "progress": imports.member_import_progress(job)}
+    )
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_export(request, fmt):
+    form = MemberFilterForm(request.GET or None)
+    filters = form.to_filters()
+    org = (
+        get_org_for_user(request.user, filters.organization_id)
+        if filters.organization_id
+        else request.user.organization
+    )
+    members = selectors.member_list(user=request.user, filters=filters)
+    exports.member_export_log(by=request.user, members=members, org=org, fmt=fmt, filters=request.GET.dict())
+    filename = f"chleny-profsoyuza-{timezone.localdate():%Y%m%d}.{fmt}"
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.export_csv_lines(members), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return FileResponse(exports.export_xlsx_file(members), as_attachment=True, filename=filename)

@@ -1,0 +1,431 @@
+"""Import of members from .xlsx and .csv files: parse, check every row, preview, then write all rows or none.
+
+The use cases here are services like those in services.py; they live apart because the file handling is long.
+"""
+
+import csv
+import datetime
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import validate_email
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from openpyxl import Workbook, load_workbook
+
+from accounts.models import AccessLog, User
+from accounts.services import access_log_write
+from membership.models import Member, MemberEvent, MemberImport, search_name_of
+from membership.selectors import user_can_manage_members
+from membership.services import MembershipError, ensure_member_organization
+from registry.models import Organization
+
+MAX_IMPORT_ROWS = 200_000
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+PREVIEW_LIMIT = 500  # errors and duplicates kept for the preview page; the counts are complete
+WRITE_BATCH = 2_000
+PROGRESS_EVERY = 2_000
+
+
+@dataclass(frozen=True)
+class Column:
+    field: str
+    header: str
+    required: bool = False
+    example: str = ""
+
+
+COLUMNS = (
+    Column("last_name", "Фамилия", True, "Иванова"),
+    Column("first_name", "Имя", True, "Мария"),
+    Column("middle_name", "Отчество", False, "Петровна"),
+    Column("birth_date", "Дата рождения", True, "15.03.1985"),
+    Column("sex", "Пол", True, "ж"),
+    Column("phone", "Телефон", False, "+7 900 123-45-67"),
+    Column("email", "E-mail", False, "ivanova@example.ru"),
+    Column("category", "Категория", True, "работающий"),
+    Column("position", "Должность / учебная группа", False, "учитель математики"),
+    Column("is_teaching_staff", "Педагогический работник", False, "да"),
+    Column("union_joined_on", "Дата вступления в Профсоюз", True, "01.09.2010"),
+    Column("org_joined_on", "Дата постановки на учёт", False, "01.09.2015"),
+    Column("dues_application", "Заявление об удержании взносов", False, "да"),
+)
+
+CATEGORY_WORDS = {
+    "работающий": Member.Category.WORKING,
+    "работник": Member.Category.WORKING,
+    "обучающийся": Member.Category.STUDENT,
+    "студент": Member.Category.STUDENT,
+    "неработающий пенсионер": Member.Category.PENSIONER,
+    "пенсионер": Member.Category.PENSIONER,
+    "временно неработающий": Member.Category.UNEMPLOYED,
+}
+SEX_WORDS = {"ж": "f", "жен": "f", "женский": "f", "f": "f", "м": "m", "муж": "m", "мужской": "m", "m": "m"}
+YES_WORDS = {"да", "д", "1", "yes", "true", "+", "есть"}
+NO_WORDS = {"нет", "н", "0", "no", "false", "-", ""}
+DATE_FORMATS = ("%d.%m.%Y", "%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y")
+
+
+def _normalise_header(value) -> str:
+    return " ".join(str(value or "").replace("*", "").replace("ё", "е").lower().split())
+
+
+HEADER_TO_FIELD = {_normalise_header(column.header): column.field for column in COLUMNS} | {
+    column.field: column.field for column in COLUMNS
+}
+
+
+class ImportFileError(MembershipError):
+    """The file as a whole cannot be read: wrong format, no header, too big."""
+
+
+def import_template(fmt: str) -> bytes:
+    """The file a chair fills in: headers (required ones marked *) and one example row."""
+    headers = [column.header + ("*" if column.required else "") for column in COLUMNS]
+    example = [column.example for column in COLUMNS]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+        writer.writerows([headers, example])
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Члены Профсоюза"
+    sheet.append(headers)
+    sheet.append(example)
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(14, len(column.header) + 4)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _read_rows(file, name: str) -> list[tuple[int, dict]]:
+    """[(row number as the spreadsheet shows it, {field: raw value})], empty rows skipped."""
+    if name.lower().endswith(".xlsx"):
+        try:
+            workbook = load_workbook(file, read_only=True, data_only=True)
+        except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+            raise ImportFileError(
+                _("Не удалось прочитать файл Excel: сохраните его как .xlsx и загрузите снова.")
+            ) from error
+        raw_rows = workbook.active.iter_rows(values_only=True)
+    elif name.lower().endswith(".csv"):
+        raw = file.read()
+        for encoding in ("utf-8-sig", "cp1251"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+        else:
+            raise ImportFileError(_("Не удалось определить кодировку файла: сохраните CSV в UTF-8."))
+        delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
+        raw_rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+    else:
+        raise ImportFileError(_("Загрузите файл .xlsx или .csv."))
+    header = next(raw_rows, None)
+    if header is None:
+        raise ImportFileError(_("Файл пустой."))
+    fields = [HEADER_TO_FIELD.get(_normalise_header(cell)) for cell in header]
+    missing = [column.header for column in COLUMNS if column.required and column.field not in fields]
+    if missing:
+        raise ImportFileError(
+            _("В первой строке нет обязательных столбцов: %(columns)s. Скачайте шаблон и сверьте заголовки.")
+            % {"columns": ", ".join(missing)}
+        )
+    rows = []
+    for number, raw_row in enumerate(raw_rows, start=2):
+        values = {field: value for field, value in zip(fields, raw_row, strict=False) if field}
+        if all(value is None or str(value).strip() == "" for value in values.values()):
+            continue
+        rows.append((number, values))
+        if len(rows) > MAX_IMPORT_ROWS:
+            raise ImportFileError(
+                _("В файле больше %(limit)s строк: разделите его на части.")
+                % {"limit": f"{MAX_IMPORT_ROWS:,}".replace(",", " ")}
+            )
+    if not rows:
+        raise ImportFileError(_("В файле нет ни одной строки с данными."))
+    return rows
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split())
+
+
+def _date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = _text(value)
+    for date_format in DATE_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, date_format).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _flag(value) -> bool | None:
+    text = _text(value).lower()
+    if text in YES_WORDS:
+        return True
+    if text in NO_WORDS:
+        return False
+    return None
+
+
+def _clean_row(values: dict, today: datetime.date) -> tuple[dict, list[tuple[str, str]]]:
+    """(member fields, [(column header, message)]) for one row."""
+    headers = {column.field: column.header for column in COLUMNS}
+    cleaned, problems = {}, []
+
+    def problem(field, message):
+        problems.append((headers[field], message))
+
+    for column in COLUMNS:
+        raw = values.get(column.field)
+        if column.required and _text(raw) == "":
+            problem(column.field, _("не заполнено"))
+    for field in ("last_name", "first_name", "middle_name", "position", "phone"):
+        cleaned[field] = _text(values.get(field))[: 150 if field != "position" else 255]
+    email = _text(values.get("email"))
+    if email:
+        try:
+            validate_email(email)
+            if len(email) > 254:
+                raise ValidationError("too long")
+        except ValidationError:
+            problem("email", _("«%(value)s» — не адрес электронной почты") % {"value": email})
+    cleaned["email"] = email
+    for field in ("birth_date", "union_joined_on", "org_joined_on"):
+        raw = values.get(field)
+        if _text(raw) == "":
+            cleaned[field] = None
+            continue
+        parsed = _date(raw)
+        if parsed is None:
+            problem(field, _("«%(value)s» — не дата; пишите ДД.ММ.ГГГГ") % {"value": _text(raw)})
+        elif parsed > today:
+            problem(field, _("дата в будущем"))
+        cleaned[field] = parsed
+    cleaned["org_joined_on"] = cleaned["org_joined_on"] or cleaned["union_joined_on"]
+    sex = SEX_WORDS.get(_text(values.get("sex")).lower())
+    if sex is None and _text(values.get("sex")):
+        problem("sex", _("«%(value)s» — укажите «ж» или «м»") % {"value": _text(values.get("sex"))})
+    cleaned["sex"] = sex
+    category_text = _text(values.get("category")).lower().replace("ё", "е")
+    category = CATEGORY_WORDS.get(category_text) or (category_text if category_text in Member.Category.values else None)
+    if category is None and category_text:
+        problem("category", _("неизвестная категория «%(value)s»: %(allowed)s") % {
+            "value": _text(values.get("category")), "allowed": ", ".join(sorted(set(CATEGORY_WORDS) - {"работник", "студент", "пенсионер"})),
+        })  # fmt: skip
+    cleaned["category"] = category
+    for field in ("is_teaching_staff", "dues_application"):
+        flag = _flag(values.get(field))
+        if flag is None:
+            problem(field, _("«%(value)s» — укажите «да» или «нет»") % {"value": _text(values.get(field))})
+        cleaned[field] = bool(flag)
+    birth, joined, org_joined = cleaned["birth_date"], cleaned["union_joined_on"], cleaned["org_joined_on"]
+    if birth and joined and joined.year - birth.year < 14:
+        problem("union_joined_on", _("в Профсоюз вступают с 14 лет"))
+    if joined and org_joined and org_joined < joined:
+        problem("org_joined_on", _("раньше даты вступления в Профсоюз"))
+    return cleaned, problems
+
+
+@dataclass
+class CheckedFile:
+    rows: list[tuple[int, dict]]  # (row number, member fields) of the rows without errors
+    total: int
+    errors: list[dict]
+    error_count: int
+    duplicates: list[dict]
+    duplicate_keys: set
+
+
+def _check_file(job: MemberImport, progress: Callable[[int], None]) -> CheckedFile:
+    with job.file.open("rb") as file:
+        raw_rows = _read_rows(file, job.original_name)
+    today = timezone.localdate()
+    good, errors, error_count, seen = [], [], 0, {}
+    for position, (number, values) in enumerate(raw_rows, start=1):
+        cleaned, problems = _clean_row(values, today)
+        key = (
+            search_name_of(cleaned["last_name"], cleaned["first_name"], cleaned["middle_name"]),
+            cleaned["birth_date"],
+        )
+        if not problems and key in seen:
+            problems.append(("Фамилия", _("повторяет строку %(row)s (те же ФИО и дата рождения)") % {"row": seen[key]}))
+        seen.setdefault(key, number)
+        if problems:
+            error_count += len(problems)
+            errors.extend({"row": number, "column": column, "message": message} for column, message in problems)
+        else:
+            good.append((number, cleaned | {"search_name": key[0]}))
+        if position % PROGRESS_EVERY == 0:
+            progress(int(position / len(raw_rows) * 80))
+    duplicates, duplicate_keys = _union_duplicates(good)
+    progress(95)
+    return CheckedFile(
+        rows=good, total=len(raw_rows), errors=errors[:PREVIEW_LIMIT], error_count=error_count,
+        duplicates=duplicates, duplicate_keys=duplicate_keys,
+    )  # fmt: skip
+
+
+def _union_duplicates(rows: list[tuple[int, dict]]) -> tuple[list[dict], set]:
+    """Rows whose person (same name and date of birth) is already on the register anywhere in the union."""
+    found, keys = [], set()
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start : start + 1000]
+        wanted = {(fields["search_name"], fields["birth_date"]): number for number, fields in chunk}
+        existing = (
+            Member.objects.filter(search_name__in={name for name, _ in wanted})
+            .values_list("search_name", "birth_date", "organization__name", "organization__region__name")
+        )  # fmt: skip
+        for name, birth_date, org_name, region_name in existing:
+            number = wanted.get((name, birth_date))
+            if number is not None and (name, birth_date) not in keys:
+                keys.add((name, birth_date))
+                found.append(
+                    {"row": number, "name": name, "where": f"{org_name}" + (f" ({region_name})" if region_name else "")}
+                )
+    found.sort(key=lambda item: item["row"])
+    return found, keys
+
+
+def _progress_key(job_id: int) -> str:
+    return f"member-import-progress-{job_id}"
+
+
+def member_import_progress(job: MemberImport) -> int:
+    if not job.is_running:
+        return 100
+    return cache.get(_progress_key(job.pk), 0)
+
+
+def _reporter(job_id: int) -> Callable[[int], None]:
+    # The cache, not the row: the commit runs in one transaction whose writes nobody sees until the end.
+    return lambda percent: cache.set(_progress_key(job_id), percent, timeout=3600)
+
+
+@transaction.atomic
+def member_import_start(*, by: User, organization: Organization, uploaded_file) -> MemberImport:
+    """Accept an uploaded file for checking; nothing reaches the register yet."""
+    if not user_can_manage_members(by, organization):
+        raise PermissionDenied
+    ensure_member_organization(organization)
+    name = uploaded_file.name or ""
+    if not name.lower().endswith((".xlsx", ".csv")):
+        raise ImportFileError(_("Загрузите файл .xlsx или .csv."))
+    if uploaded_file.size > MAX_IMPORT_BYTES:
+        raise ImportFileError(_("Файл больше 50 МБ: разделите его на части."))
+    job = MemberImport(organization=organization, uploaded_by=by, original_name=name[:255])
+    job.file.save(f"import-{organization.pk}{name[name.rfind('.') :].lower()}", uploaded_file, save=False)
+    job.save()
+    return job
+
+
+def member_import_check(*, job_id: int) -> MemberImport:
+    """Check every row and store the preview: errors with row numbers and reasons, matches in the register."""
+    job = MemberImport.objects.get(pk=job_id)
+    try:
+        checked = _check_file(job, _reporter(job.pk))
+    except ImportFileError as error:
+        checked, failure = None, error.message
+    else:
+        failure = ""
+    if checked is None:
+        job.status, job.errors, job.error_count = (
+            MemberImport.Status.INVALID,
+            [{"row": 1, "column": "", "message": failure}],
+            1,
+        )
+    else:
+        job.total_rows, job.valid_rows = checked.total, len(checked.rows)
+        job.errors, job.error_count = checked.errors, checked.error_count
+        job.duplicates, job.duplicate_count = checked.duplicates[:PREVIEW_LIMIT], len(checked.duplicates)
+        job.status = MemberImport.Status.INVALID if checked.error_count else MemberImport.Status.VALIDATED
+    job.finished_at = timezone.now()
+    job.save()
+    return job
+
+
+def member_import_request_commit(*, by: User, job: MemberImport, include_duplicates: bool) -> MemberImport:
+    if not user_can_manage_members(by, job.organization):
+        raise PermissionDenied
+    updated = MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.VALIDATED).update(
+        status=MemberImport.Status.COMMITTING, include_duplicates=include_duplicates, finished_at=None
+    )
+    if not updated:
+        raise MembershipError(_("Этот файл уже загружен или в нём есть ошибки."))
+    job.refresh_from_db()
+    return job
+
+
+def member_import_commit(*, job_id: int) -> MemberImport:
+    """Write every checked row in one transaction: on any failure nothing of the file is on the register."""
+    job = MemberImport.objects.select_related("organization", "uploaded_by").get(pk=job_id)
+    if job.status != MemberImport.Status.COMMITTING:
+        return job  # a retried task finds the work done (or never requested) and stops
+    report = _reporter(job.pk)
+    try:
+        checked = _check_file(job, lambda percent: report(percent // 2))
+        if checked.error_count:
+            raise MembershipError(_("Данные в файле изменились или стали неверными: проверьте файл заново."))
+        with transaction.atomic():
+            # Serialises two commits of the same job (a retried task racing the first run).
+            locked = MemberImport.objects.select_for_update().get(pk=job.pk)
+            if locked.status != MemberImport.Status.COMMITTING:
+                return locked
+            written = _write_members(job, checked, report)
+            MemberImport.objects.filter(pk=job.pk).update(
+                status=MemberImport.Status.COMMITTED, committed_count=written, finished_at=timezone.now()
+            )
+            access_log_write(
+                user=job.uploaded_by, action=AccessLog.Action.CREATE, object_type="membership.member",
+                object_repr=f"Загрузка из файла «{job.original_name}»", organization_path=job.organization.path,
+                details={"import": job.pk, "count": written},
+            )  # fmt: skip
+    except (MembershipError, ImportFileError) as error:
+        MemberImport.objects.filter(pk=job.pk).update(
+            status=MemberImport.Status.FAILED, failure=error.message, finished_at=timezone.now()
+        )
+    except DatabaseError:
+        MemberImport.objects.filter(pk=job.pk).update(
+            status=MemberImport.Status.FAILED,
+            failure=_("Сбой базы данных при записи. Ничего из файла не записано; попробуйте загрузить ещё раз."),
+            finished_at=timezone.now(),
+        )
+        raise
+    job.refresh_from_db()
+    return job
+
+
+def _write_members(job: MemberImport, checked: CheckedFile, report: Callable[[int], None]) -> int:
+    rows = [
+        fields for _number, fields in checked.rows
+        if job.include_duplicates or (fields["search_name"], fields["birth_date"]) not in checked.duplicate_keys
+    ]  # fmt: skip
+    written = 0
+    for start in range(0, len(rows), WRITE_BATCH):
+        batch = [Member(organization=job.organization, **fields) for fields in rows[start : start + WRITE_BATCH]]
+        created = Member.objects.bulk_create(batch)
+        MemberEvent.objects.bulk_create(
+            MemberEvent(member=member, by=job.uploaded_by, kind=MemberEvent.Kind.IMPORTED,
+                        organization=job.organization, note=job.original_name[:500])
+            for member in created
+        )  # fmt: skip
+        written += len(created)
+        report(50 + int(written / max(len(rows), 1) * 50))
+    return written
