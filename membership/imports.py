@@ -15,19 +15,21 @@ from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from psycopg.types.json import Jsonb
+from python_calamine import CalamineError, CalamineWorkbook
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_write
 from membership.models import Member, MemberEvent, MemberImport, search_name_of
 from membership.selectors import user_can_manage_members
 from membership.services import MembershipError, ensure_member_organization
+from registry.bulk import next_ids, uses_copy, write_rows
 from registry.models import Organization
 
 MAX_IMPORT_ROWS = 200_000
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 PREVIEW_LIMIT = 500  # errors and duplicates kept for the preview page; the counts are complete
-WRITE_BATCH = 2_000
 PROGRESS_EVERY = 2_000
 
 
@@ -107,13 +109,13 @@ def import_template(fmt: str) -> bytes:
 def _read_rows(file, name: str) -> list[tuple[int, dict]]:
     """[(row number as the spreadsheet shows it, {field: raw value})], empty rows skipped."""
     if name.lower().endswith(".xlsx"):
+        # calamine (Rust) reads 100,000 rows in about a second; openpyxl needs half a minute.
         try:
-            workbook = load_workbook(file, read_only=True, data_only=True)
-        except Exception as error:  # openpyxl raises many kinds for a damaged or foreign file
+            raw_rows = CalamineWorkbook.from_filelike(file).get_sheet_by_index(0).iter_rows()
+        except (CalamineError, ValueError, OSError) as error:
             raise ImportFileError(
                 _("Не удалось прочитать файл Excel: сохраните его как .xlsx и загрузите снова.")
             ) from error
-        raw_rows = workbook.active.iter_rows(values_only=True)
     elif name.lower().endswith(".csv"):
         raw = file.read()
         for encoding in ("utf-8-sig", "cp1251"):
@@ -412,20 +414,37 @@ def member_import_commit(*, job_id: int) -> MemberImport:
     return job
 
 
+MEMBER_IMPORT_COLUMNS = (
+    "id", "organization_id", "last_name", "first_name", "middle_name", "search_name", "birth_date", "sex", "phone",
+    "email", "category", "position", "is_teaching_staff", "union_joined_on", "org_joined_on", "dues_application",
+    "status", "leaving_reason", "is_committee_member", "is_audit_member", "is_group_organiser", "is_safety_rep",
+    "created_at", "updated_at",
+)  # fmt: skip
+EVENT_IMPORT_COLUMNS = ("member_id", "created_at", "by_id", "kind", "organization_id", "changes", "note")
+
+
 def _write_members(job: MemberImport, checked: CheckedFile, report: Callable[[int], None]) -> int:
+    """All rows with ids taken up front, so members and their "imported" events go in by COPY on PostgreSQL."""
     rows = [
         fields for _number, fields in checked.rows
         if job.include_duplicates or (fields["search_name"], fields["birth_date"]) not in checked.duplicate_keys
     ]  # fmt: skip
-    written = 0
-    for start in range(0, len(rows), WRITE_BATCH):
-        batch = [Member(organization=job.organization, **fields) for fields in rows[start : start + WRITE_BATCH]]
-        created = Member.objects.bulk_create(batch)
-        MemberEvent.objects.bulk_create(
-            MemberEvent(member=member, by=job.uploaded_by, kind=MemberEvent.Kind.IMPORTED,
-                        organization=job.organization, note=job.original_name[:500])
-            for member in created
-        )  # fmt: skip
-        written += len(created)
-        report(50 + int(written / max(len(rows), 1) * 50))
+    ids = next_ids(Member, len(rows))
+    now = timezone.now()
+    org_id = job.organization_id
+    member_rows = (
+        (member_id, org_id, f["last_name"], f["first_name"], f["middle_name"], f["search_name"], f["birth_date"],
+         f["sex"], f["phone"], f["email"], f["category"], f["position"], f["is_teaching_staff"], f["union_joined_on"],
+         f["org_joined_on"], f["dues_application"], Member.Status.ACTIVE, "", False, False, False, False, now, now)
+        for member_id, f in zip(ids, rows, strict=True)
+    )  # fmt: skip
+    written = write_rows(Member, columns=MEMBER_IMPORT_COLUMNS, rows=member_rows)
+    report(80)
+    note = job.original_name[:500]
+    no_changes = Jsonb({}) if uses_copy() else {}
+    event_rows = (
+        (member_id, now, job.uploaded_by_id, MemberEvent.Kind.IMPORTED, org_id, no_changes, note) for member_id in ids
+    )
+    write_rows(MemberEvent, columns=EVENT_IMPORT_COLUMNS, rows=event_rows)
+    report(99)
     return written

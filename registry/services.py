@@ -63,6 +63,7 @@ def _next_child_path(parent: Organization | None) -> str:
     return f"{prefix}{last_segment + 1:0{PATH_SEGMENT_WIDTH}d}"
 
 
+@transaction.atomic
 def _insert_organization(*, parent: Organization | None, level: str, region: Region | None, **fields) -> Organization:
     if parent is not None:
         # Serialises sibling allocation under one parent; other subtrees are not blocked.

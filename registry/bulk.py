@@ -1,0 +1,62 @@
+"""Writing many rows fast: COPY on PostgreSQL, bulk_create elsewhere (the embedded SQLite).
+
+Used by the member import and the demo seeder; every function runs inside the caller's transaction.
+"""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+
+BULK_CREATE_CHUNK = 2_000
+
+
+def uses_copy() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def copy_rows(*, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Stream rows into `table` with COPY FROM STDIN on the connection Django holds (so: in its transaction)."""
+    connection.ensure_connection()
+    quote = connection.ops.quote_name
+    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
+    written = 0
+    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
+        write_row = copy.write_row
+        for row in rows:
+            write_row(row)
+            written += 1
+    return written
+
+
+def write_rows(model, *, columns: Sequence[str], rows: Iterable[tuple]) -> int:
+    """Insert rows given as tuples in `columns` order (attribute names such as "organization_id")."""
+    if uses_copy():
+        return copy_rows(table=model._meta.db_table, columns=columns, rows=rows)
+    written, chunk = 0, []
+    for row in rows:
+        chunk.append(model(**dict(zip(columns, row, strict=True))))
+        if len(chunk) >= BULK_CREATE_CHUNK:
+            written += len(model.objects.bulk_create(chunk))
+            chunk = []
+    if chunk:
+        written += len(model.objects.bulk_create(chunk))
+    return written
+
+
+def next_ids(model, count: int) -> list[int]:
+    """`count` fresh primary keys from the table's own sequence, without blocking other writers.
+
+    On SQLite (no sequences) the ids follow the current maximum; SQLite serialises writers anyway.
+    """
+    if count == 0:
+        return []
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if uses_copy():
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        (last,) = cursor.fetchone()
+        return list(range(last + 1, last + 1 + count))
