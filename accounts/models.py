@@ -109,7 +109,7 @@ class AccessLog(models.Model):
     class Meta:
         verbose_name = _("запись журнала доступа")
         verbose_name_plural = _("журнал доступа")
-        ordering = ["-created_at", "-id"]
+        ordering = ["-id"]
         indexes = [
             models.Index(fields=["user", "-created_at"], name="accesslog_user_time"),
             models.Index(fields=["object_type", "object_id"], name="accesslog_object"),

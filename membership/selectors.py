@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ORG_STAFF_ROLES, User
 from membership.models import Consent, Member, MemberEvent, MemberImport, MemberTransfer, search_name_of
@@ -25,7 +26,7 @@ class AgeGroup:
     MIDDLE = "middle"
     SENIOR = "senior"
 
-    CHOICES = ((YOUTH, "до 35 лет"), (MIDDLE, "35–54 года"), (SENIOR, "55 лет и старше"))
+    CHOICES = ((YOUTH, _("до 35 лет")), (MIDDLE, _("35–54 года")), (SENIOR, _("55 лет и старше")))
 
 
 # name: (ordering fields, their direction as +1/-1); every ordering ends with id so the keyset is total.

@@ -63,6 +63,8 @@ def org_edit(request, pk):
         raise PermissionDenied
     form = PassportForm(request.POST or None, instance=org)
     if request.method == "POST" and form.is_valid():
+        # is_valid() has already copied the new values onto `org`; the service compares against the stored row.
+        org.refresh_from_db()
         services.organization_update_passport(
             org=org, by=request.user, **{name: form.cleaned_data[name] for name in services.PASSPORT_FIELDS}
         )

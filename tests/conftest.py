@@ -11,13 +11,15 @@ central
         └── primary B1a
 """
 
+import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import Role, User
-from registry.models import Organization
-from tests.factories import RegionFactory, UserFactory, org_create
+from registry.models import Chair, Organization
+from tests.factories import ChairFactory, RegionFactory, UserFactory, org_create
 
 Level = Organization.Level
 
@@ -99,3 +101,41 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@dataclass
+class Chairs:
+    """Current chairs (учётные карточки председателей) on both sides of the regional border."""
+
+    a1a: Chair  # primary A1a, region A
+    local_a1: Chair  # local A1, region A
+    b1a: Chair  # primary B1a, region B
+
+
+@pytest.fixture
+def chairs(union) -> Chairs:
+    today = timezone.localdate()
+    term = {"term_start": today - datetime.timedelta(days=400), "term_end": today + datetime.timedelta(days=4 * 365)}
+    return Chairs(
+        a1a=ChairFactory(organization=union.primary_a1a, last_name="Алексеева", first_name="Анна", **term),
+        local_a1=ChairFactory(organization=union.local_a1, last_name="Борисов", first_name="Олег", **term),
+        b1a=ChairFactory(organization=union.primary_b1a, last_name="Васильева", first_name="Вера", **term),
+    )
+
+
+@pytest.fixture(autouse=True)
+def celery_inline_unless_marked_redis(request, settings):
+    """Tasks run inline in tests, as in the embedded set-up, even when REDIS_URL is set (CI): no worker listens.
+
+    Only tests marked `redis` send tasks through the broker, to a worker they start themselves.
+    """
+    if request.node.get_closest_marker("redis"):
+        yield
+        return
+    from config.celery import app
+
+    was_eager = app.conf.task_always_eager
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = was_eager

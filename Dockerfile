@@ -1,0 +1,32 @@
+# The register portal for production: gunicorn + whitenoise; the same image runs the Celery worker and beat
+# (see docker-compose.yml). Build: docker build -t edinyi-reestr .
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first, so that a code change does not reinstall them.
+COPY requirements.txt ./
+RUN pip install -r requirements.txt
+
+COPY . .
+
+# Hashed, compressed static files served by whitenoise; settings refuse to start without a real SECRET_KEY.
+ENV STATIC_MANIFEST=1 \
+    DJANGO_REQUIRE_SECRET_KEY=1 \
+    MEDIA_ROOT=/app/media
+RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput --verbosity 0
+
+# Unprivileged user; media and the beat schedule are the only places it writes (volumes in docker-compose.yml).
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin reestr \
+    && mkdir -p /app/media /app/var \
+    && chown reestr:reestr /app/media /app/var
+USER reestr
+
+EXPOSE 8000
+# Workers: WEB_CONCURRENCY (gunicorn reads it itself; docker-compose.yml sets 3).
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
