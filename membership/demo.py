@@ -1,7 +1,7 @@
 """Демонстрационный реестр: a deterministic union of any size for the demo, the tests and the benchmark.
 
 `demo_seed(members=N, seed=S)` builds, under the 85 regional organisations of `regions_load()`, local and
-primary organisations, profбюро, chairs' cards, N members and one demo user per role, in the proportions of the
+primary organisations, профбюро and профгруппы, chairs' cards, N members and one demo user per role, in the proportions of the
 union's own reports (67.4 % working, 29.8 % students, 2.8 % non-working pensioners; ~52 members a primary
 organisation, ~1,950 a local one). The same seed gives the same data: every random draw comes from
 `random.Random` seeded from S, and every date is counted back from DEMO_REFERENCE_DATE, never from today.
@@ -25,7 +25,8 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Role, User
-from membership.models import Member
+from membership.models import Member, search_name_of
+from registry.bulk import reserve_ids, uses_copy, write_rows
 from registry.inn import inn_with_check_digit
 from registry.models import PATH_SEGMENT_MAX, PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization, Region
 from registry.services import regions_load
@@ -58,11 +59,9 @@ FEDERAL_CITY_CODES = frozenset({"77", "78", "92"})
 # Small regions that may keep no local level: their primary organisations sit directly under the region.
 REGIONS_WITHOUT_LOCALS_CANDIDATES = ("04", "06", "08", "49", "79", "83", "87", "92")
 REGIONS_WITHOUT_LOCALS = 5
-# Member rows go to the database in chunks of this size when COPY is not available (SQLite).
-BULK_CHUNK_SIZE = 5000
-# From this many members on, the member table's secondary indexes and foreign keys are dropped for the COPY and
-# rebuilt after it: one sorted build is several times cheaper than millions of single-row insertions.
-INDEX_REBUILD_MIN_MEMBERS = 200_000
+# From this many members on (PostgreSQL), the member table's secondary indexes, unique constraints and foreign keys
+# are dropped for the COPY and rebuilt after it: one sorted build per index is far cheaper than a row-by-row one.
+INDEX_REBUILD_MIN_MEMBERS = 50_000
 PROGRESS_MIN_MEMBERS = 100_000
 
 Level = Organization.Level
@@ -277,11 +276,18 @@ FACULTIES = (
     "экономического факультета", "юридического факультета", "факультета физической культуры",
     "института информационных технологий", "естественно-географического факультета", "студентов первого курса",
 )
-SCHOOL_GROUPS = (
-    "Профгруппа начальной школы", "Профгруппа учителей естественно-научного цикла",
-    "Профгруппа учителей гуманитарного цикла", "Профгруппа обслуживающего персонала", "Профгруппа воспитателей",
-    "Профгруппа мастеров производственного обучения",
-)
+STAFF_GROUPS = {
+    Kind.SCHOOL: (
+        "Профгруппа начальной школы", "Профгруппа учителей естественно-научного цикла",
+        "Профгруппа учителей гуманитарного цикла", "Профгруппа обслуживающего персонала",
+    ),
+    Kind.KINDERGARTEN: ("Профгруппа воспитателей", "Профгруппа младшего обслуживающего персонала"),
+    Kind.COLLEGE: (
+        "Профгруппа мастеров производственного обучения", "Профгруппа преподавателей общеобразовательных дисциплин",
+        "Профбюро студентов",
+    ),
+}
+STAFF_GROUPS_DEFAULT = ("Профгруппа педагогических работников", "Профгруппа обслуживающего персонала")
 TRAININGS = (
     ("Школа профсоюзного актива", 36),
     ("Основы трудового законодательства для председателей первичных организаций", 24),
@@ -413,49 +419,22 @@ SURNAMES = (
     "Черных", "Седых", "Садыков", "Галиев", "Хабибуллин", "Сафин", "Ахметов", "Исмаилов", "Алиев", "Гаджиев",
     "Магомедов", "Цой", "Ким",
 )
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z", "и": "i", "й": "i",
+    "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f",
+    "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "iu",
+    "я": "ia", " ": "-",
+})
 # fmt: on
-_TRANSLIT = str.maketrans(
-    {
-        "а": "a",
-        "б": "b",
-        "в": "v",
-        "г": "g",
-        "д": "d",
-        "е": "e",
-        "ё": "e",
-        "ж": "zh",
-        "з": "z",
-        "и": "i",
-        "й": "i",
-        "к": "k",
-        "л": "l",
-        "м": "m",
-        "н": "n",
-        "о": "o",
-        "п": "p",
-        "р": "r",
-        "с": "s",
-        "т": "t",
-        "у": "u",
-        "ф": "f",
-        "х": "kh",
-        "ц": "ts",
-        "ч": "ch",
-        "ш": "sh",
-        "щ": "shch",
-        "ъ": "",
-        "ы": "y",
-        "ь": "",
-        "э": "e",
-        "ю": "iu",
-        "я": "ia",
-        " ": "-",
-    }
-)  # fmt: skip
 
 
 def _translit(text: str) -> str:
     return text.lower().translate(_TRANSLIT)
+
+
+def _searchable(word: str) -> str:
+    """One name as it stands in Member.search_name; the three are joined with single spaces as search_name_of does."""
+    return search_name_of(word, "")
 
 
 def _feminine_surname(surname: str) -> str:
@@ -513,8 +492,7 @@ def _apportion(total: int, weights: Sequence[float]) -> list[int]:
 # The plan: organisations in memory, with the paths the registry would have given them
 # ---------------------------------------------------------------------------------------------------------------
 
-# Shares of primary organisations by type of institution, and how many working and student members a primary
-# organisation of that type has relative to an ordinary school.
+# Shares of primary organisations by type of institution.
 PRIMARY_KIND_SHARES = {
     Kind.SCHOOL: 0.42,
     Kind.KINDERGARTEN: 0.33,
@@ -524,16 +502,21 @@ PRIMARY_KIND_SHARES = {
     Kind.MANAGEMENT: 0.03,
     Kind.OTHER: 0.088,
 }
-WORKING_WEIGHT = {
-    Kind.SCHOOL: 1.0,
-    Kind.KINDERGARTEN: 0.5,
-    Kind.COLLEGE: 1.2,
-    Kind.UNIVERSITY: 3.5,
-    Kind.ADDITIONAL: 0.45,
-    Kind.MANAGEMENT: 0.3,
-    Kind.OTHER: 0.4,
+# Shares of the working (and retired) members by type of institution, and of the students by type. Fixed shares,
+# not per-organisation weights: a small demo gives every region a university, and per-organisation weights would
+# then put most teachers into universities.
+WORKING_SHARE = {
+    Kind.SCHOOL: 0.55,
+    Kind.KINDERGARTEN: 0.22,
+    Kind.COLLEGE: 0.08,
+    Kind.UNIVERSITY: 0.055,
+    Kind.ADDITIONAL: 0.04,
+    Kind.MANAGEMENT: 0.01,
+    Kind.OTHER: 0.045,
 }
-STUDENT_WEIGHT = {Kind.UNIVERSITY: 4.0, Kind.COLLEGE: 1.0}
+STUDENT_SHARE = {Kind.UNIVERSITY: 0.6, Kind.COLLEGE: 0.4}
+# Whose place a region's university takes when the region is too small to have one by its share.
+UNIVERSITY_DONORS = (Kind.OTHER, Kind.MANAGEMENT, Kind.ADDITIONAL, Kind.COLLEGE, Kind.KINDERGARTEN, Kind.SCHOOL)
 # Share of women among working members by type (schools and kindergartens are mostly women); ~80 % overall.
 WOMEN_SHARE = {Kind.SCHOOL: 0.87, Kind.KINDERGARTEN: 0.96, Kind.UNIVERSITY: 0.62, Kind.COLLEGE: 0.74}
 WOMEN_SHARE_DEFAULT = 0.8
@@ -559,7 +542,6 @@ class PlannedOrg:
     employees_count: int | None = None
     students_count: int | None = None
     id: int | None = None
-    exists: bool = False
     last_segment: int = 0
     # Members to generate (primary organisations only).
     working: int = 0
@@ -666,8 +648,10 @@ class _Planner:
             self._plan_region(region_plan, primaries=primaries, locals_count=locals_count)
         self._apportion_members()
         demo_local, demo_school = self._demo_places(regions)
+        # Units show in the demo even when it is small: under the chair user's school and Moscow's first university.
+        showcase = {demo_school, self._first_university(regions, MOSCOW_CODE)}
         for primary in self.primaries:
-            self._plan_units(primary, always=primary is demo_school)
+            self._plan_units(primary, always=primary in showcase)
         self.organizations.sort(key=lambda org: org.path)
         chairs = _ChairPlanner(rng=self.rng).plan(
             [region_plan.org for region_plan in regions] + self.organizations, must_have=demo_school
@@ -713,23 +697,29 @@ class _Planner:
                 region_id=org.region_id,
                 short_name=org.short_name,
                 id=org.pk,
-                exists=True,
                 last_segment=int(last_child[org.pk][-PATH_SEGMENT_WIDTH:]) if org.pk in last_child else 0,
             )
-            plans.append(
-                RegionPlan(
-                    region=org.region,
-                    org=planned,
-                    capital=capital,
-                    capital_adjective=capital_adjective,
-                    region_adjective=region_adjective,
-                    weight=weight,
-                    has_locals=code not in without_locals,
-                    postcode_prefix=self.rng.randrange(101, 694),
-                    phone_code={"77": "495", "78": "812"}.get(code, str(self.rng.randrange(342, 872))),
-                    inn_serial=self.rng.randrange(1000, 40000),
-                )
+            region_plan = RegionPlan(
+                region=org.region,
+                org=planned,
+                capital=capital,
+                capital_adjective=capital_adjective,
+                region_adjective=region_adjective,
+                weight=weight,
+                has_locals=code not in without_locals,
+                postcode_prefix=self.rng.randrange(101, 694),
+                phone_code={"77": "495", "78": "812"}.get(code, str(self.rng.randrange(342, 872))),
+                inn_serial=self.rng.randrange(1000, 40000),
             )
+            # regions.csv gives regional organisations no contacts: the demo fills the blank ones (see the writer).
+            contacts = self._contacts(
+                region_plan, place=Place(adjective=capital_adjective, genitive=""), email_prefix="ro"
+            )
+            planned.inn = org.inn or contacts["inn"]
+            planned.address = org.address or contacts["address"]
+            planned.phone = org.phone or contacts["phone"]
+            planned.email = org.email or contacts["email"]
+            plans.append(region_plan)
         return plans
 
     def _sizes(self, regions: list[RegionPlan]) -> tuple[list[int], list[int]]:
@@ -743,7 +733,7 @@ class _Planner:
         )
         for i, region in enumerate(regions):
             moscow = region.code == MOSCOW_CODE
-            min_primaries = (4 if small else 12) if moscow else (1 if small else 2)
+            min_primaries = (4 if small else 12) if moscow else (2 if small else 3)
             primaries[i] = max(primaries[i], min_primaries)
             if region.has_locals:
                 min_locals = (2 if small else 3) if moscow else 1
@@ -791,7 +781,7 @@ class _Planner:
         counts = dict(zip(kinds, _apportion(count, list(PRIMARY_KIND_SHARES.values())), strict=True))
         # Every region has its university, so that students have somewhere to belong even in a small demo.
         if count >= 2 and counts[Kind.UNIVERSITY] == 0:
-            donor = max((kind for kind in kinds if kind != Kind.SCHOOL), key=lambda kind: counts[kind])
+            donor = next(kind for kind in UNIVERSITY_DONORS if counts[kind] > 0)
             counts[donor] -= 1
             counts[Kind.UNIVERSITY] += 1
         result = [kind for kind in kinds for _ in range(counts[kind])]
@@ -882,15 +872,15 @@ class _Planner:
             form = "ГБОУ" if federal else rng.choices(("МБОУ", "МАОУ", "МКОУ"), weights=(7, 2, 1))[0]
             if region.code == MOSCOW_CODE:
                 return form, f"Школа № {number}", f"{form} Школа № {number}"
-            variant = rng.random()
-            if place.rural and variant < 0.3:
+            if place.rural and rng.random() < 0.3:
                 village = self._unique(region, rng.choice(VILLAGES))
                 return form, f"Средняя общеобразовательная школа {village}", f"{form} «СОШ {village}»"
-            if variant < 0.45:
+            variant = rng.random()
+            if variant < 0.12:
                 return form, f"Гимназия № {number}", f"{form} «Гимназия № {number}»"
-            if variant < 0.58:
+            if variant < 0.22:
                 return form, f"Лицей № {number}", f"{form} «Лицей № {number}»"
-            if variant < 0.68:
+            if variant < 0.32:
                 return form, f"Основная общеобразовательная школа № {number}", f"{form} ООШ № {number}"
             return form, f"Средняя общеобразовательная школа № {number}", f"{form} СОШ № {number}"
         if kind == Kind.KINDERGARTEN:
@@ -979,9 +969,16 @@ class _Planner:
         unemployed = round(total * SHARE_UNEMPLOYED)
         lognormal = self.rng.lognormvariate
         size = [lognormal(0, 0.45) for _ in self.primaries]
-        work_weights = [WORKING_WEIGHT[org.institution_type] * s for org, s in zip(self.primaries, size, strict=True)]
+        size_of_kind: dict[str, float] = {}
+        for org, org_size in zip(self.primaries, size, strict=True):
+            size_of_kind[org.institution_type] = size_of_kind.get(org.institution_type, 0) + org_size
+        work_weights = [
+            WORKING_SHARE[org.institution_type] * org_size / size_of_kind[org.institution_type]
+            for org, org_size in zip(self.primaries, size, strict=True)
+        ]
         student_weights = [
-            STUDENT_WEIGHT.get(org.institution_type, 0) * s for org, s in zip(self.primaries, size, strict=True)
+            STUDENT_SHARE.get(org.institution_type, 0) * org_size / size_of_kind[org.institution_type]
+            for org, org_size in zip(self.primaries, size, strict=True)
         ]
         if not any(student_weights):
             student_weights = work_weights
@@ -1003,7 +1000,7 @@ class _Planner:
             )
             # Coverage (members / employees) runs from about half to nearly all in the union's reports.
             org.employees_count = round((working + 1) / self.rng.uniform(0.5, 0.97))
-            if org.institution_type in STUDENT_WEIGHT:
+            if org.institution_type in STUDENT_SHARE:
                 org.students_count = round((studying + 1) / self.rng.uniform(0.25, 0.75))
 
     def _demo_places(self, regions: list[RegionPlan]) -> tuple[PlannedOrg | None, PlannedOrg | None]:
@@ -1017,6 +1014,15 @@ class _Planner:
         )
         return local, school
 
+    def _first_university(self, regions: list[RegionPlan], code: str) -> PlannedOrg | None:
+        region = next((region for region in regions if region.code == code), None)
+        if region is None:
+            return None
+        return next(
+            (org for org in self.primaries if org.parent is region.org and org.institution_type == Kind.UNIVERSITY),
+            None,
+        )
+
     def _plan_units(self, primary: PlannedOrg, *, always: bool) -> None:
         """A few primary organisations have профбюро (faculties of a university) or профгруппы (a school's staff)."""
         rng = self.rng
@@ -1024,7 +1030,8 @@ class _Planner:
             names = rng.sample(FACULTIES, k=min(len(FACULTIES), 2 + primary.member_count // 400))
             names = [f"Профбюро {faculty}" for faculty in names]
         elif always or (primary.member_count >= 30 and rng.random() < 0.03):
-            names = rng.sample(SCHOOL_GROUPS, k=2 if always else rng.randrange(1, 4))
+            groups = STAFF_GROUPS.get(primary.institution_type, STAFF_GROUPS_DEFAULT)
+            names = rng.sample(groups, k=min(len(groups), 2 if always else rng.randrange(1, 4)))
         else:
             return
         for unit_name in names:
@@ -1119,10 +1126,12 @@ class _People:
 # ---------------------------------------------------------------------------------------------------------------
 
 MEMBER_COLUMNS = (
+    "id",
     "organization_id",
     "last_name",
     "first_name",
     "middle_name",
+    "search_name",
     "birth_date",
     "sex",
     "phone",
@@ -1167,8 +1176,12 @@ def _study_groups(kind: str) -> tuple[str, ...]:
     return tuple(f"группа {code}-{course}{number:02d}" for code in codes for course in range(1, 5) for number in (1, 2))
 
 
-def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetime) -> Iterator[tuple]:
+def demo_member_rows(
+    *, plan: UnionPlan, seed: int, created_at: datetime.datetime, first_id: int = 1
+) -> Iterator[tuple]:
     """The member rows of the plan, in MEMBER_COLUMNS order, one primary organisation after another.
+
+    Ids run from `first_id` (see _reserve_ids): an explicit id is cheaper for COPY than the identity default.
 
     Values are what COPY takes fastest: text (dates as ISO text), booleans and None. Everything here runs four
     million times, so the loop draws from precomputed pools with `random()` and index arithmetic only.
@@ -1176,10 +1189,11 @@ def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetim
     rng = random.Random(f"eseur-demo-members:{seed}")
     rand = rng.random
     people = _People(rng)
-    surnames = tuple(zip(people.surnames, map(_translit, people.surnames), strict=True))
-    surnames_female = tuple(zip(people.surnames_female, map(_translit, people.surnames_female), strict=True))
+    # Each name with its forms precomputed: (as written, as searched (search_name_of), Latin for the e-mail).
+    surnames = tuple((name, _searchable(name), _translit(name)) for name in people.surnames)
+    surnames_female = tuple((name, _searchable(name), _translit(name)) for name in people.surnames_female)
     first_names = {
-        (female, younger): tuple((name, _translit(name[0])) for name in pool)
+        (female, younger): tuple((name, _searchable(name), _translit(name[0])) for name in pool)
         for female, younger, pool in (
             (True, True, people.female_younger),
             (True, False, people.female_older),
@@ -1187,7 +1201,9 @@ def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetim
             (False, False, people.male_older),
         )
     }
-    patronymics = people.patronymics
+    patronymics = tuple(
+        ((son, _searchable(son)), (daughter, _searchable(daughter))) for son, daughter in people.patronymics
+    )
     n_surnames, n_patronymics = len(surnames), len(patronymics)
     day0, iso = _iso_days()
     today = DEMO_REFERENCE_DATE.toordinal()
@@ -1201,6 +1217,7 @@ def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetim
         for category, (low, high) in MEMBER_AGES.items()
     }
 
+    member_id = first_id - 1
     for primary in plan.primaries:
         org_id = primary.id
         kind = primary.institution_type
@@ -1237,7 +1254,7 @@ def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetim
                     org_joined = union_joined + int(rand() * (today - union_joined))
                 elif studying:
                     birth = today - youngest - int(rand() * span)
-                    enrolled = max(birth + 6210, today - 1800)  # 17 years old, or five years ago at most
+                    enrolled = max(birth + youngest, today - 1800)  # at 17, or five years ago at most
                     union_joined = org_joined = enrolled + int(rand() * (today - enrolled))
                 else:
                     birth = today - youngest - int(rand() * span)
@@ -1245,15 +1262,15 @@ def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetim
                     org_joined = union_joined + int(rand() * (today - 730 - union_joined))
                 birth_text = iso[birth - day0]
                 if female:
-                    last_name, last_latin = surnames_female[int(rand() * n_surnames)]
+                    last_name, last_search, last_latin = surnames_female[int(rand() * n_surnames)]
                     pool = first_names[True, birth >= youth_from]
-                    first_name, initial = pool[int(rand() * len(pool))]
-                    middle_name = patronymics[int(rand() * n_patronymics)][1]
+                    first_name, first_search, initial = pool[int(rand() * len(pool))]
+                    middle_name, middle_search = patronymics[int(rand() * n_patronymics)][1]
                 else:
-                    last_name, last_latin = surnames[int(rand() * n_surnames)]
+                    last_name, last_search, last_latin = surnames[int(rand() * n_surnames)]
                     pool = first_names[False, birth >= youth_from]
-                    first_name, initial = pool[int(rand() * len(pool))]
-                    middle_name = patronymics[int(rand() * n_patronymics)][0]
+                    first_name, first_search, initial = pool[int(rand() * len(pool))]
+                    middle_name, middle_search = patronymics[int(rand() * n_patronymics)][0]
                 if rand() < 0.85:
                     digits = f"{int(rand() * 1e9):09d}"
                     phone = f"+7 9{digits[:2]} {digits[2:5]}-{digits[5:7]}-{digits[7:]}"
@@ -1279,11 +1296,14 @@ def demo_member_rows(*, plan: UnionPlan, seed: int, created_at: datetime.datetim
                     audit = active_worker and rand() < p_audit
                     organiser = working and rand() < p_organiser
                     safety = working and rand() < p_safety
+                member_id += 1
                 yield (
+                    member_id,
                     org_id,
                     last_name,
                     first_name,
                     middle_name,
+                    f"{last_search} {first_search} {middle_search}",
                     birth_text,
                     "f" if female else "m",
                     phone,
@@ -1350,58 +1370,8 @@ CHAIR_COLUMNS = (
 TRAINING_COLUMNS = ("chair_id", "title", "provider", "completed_on", "hours", "certificate_number", "created_at")
 
 
-def _uses_copy() -> bool:
-    return connection.vendor == "postgresql"
-
-
-def copy_rows(*, table: str, columns: Sequence[str], rows: Iterable[tuple]) -> int:
-    """Stream rows into `table` with COPY FROM STDIN on the connection Django holds (so: in its transaction)."""
-    connection.ensure_connection()
-    quote = connection.ops.quote_name
-    statement = f"COPY {quote(table)} ({', '.join(quote(column) for column in columns)}) FROM STDIN"
-    written = 0
-    with connection.connection.cursor() as cursor, cursor.copy(statement) as copy:
-        write_row = copy.write_row
-        for row in rows:
-            write_row(row)
-            written += 1
-    return written
-
-
-def _write_rows(model, *, columns: Sequence[str], rows: Iterable[tuple]) -> int:
-    if _uses_copy():
-        return copy_rows(table=model._meta.db_table, columns=columns, rows=rows)
-    written = 0
-    chunk: list = []
-    for row in rows:
-        chunk.append(model(**dict(zip(columns, row, strict=True))))
-        if len(chunk) >= BULK_CHUNK_SIZE:
-            written += len(model.objects.bulk_create(chunk))
-            chunk = []
-    if chunk:
-        written += len(model.objects.bulk_create(chunk))
-    return written
-
-
-def _reserve_ids(model, count: int) -> list[int]:
-    """Primary keys for rows written with explicit ids (children and trainings need their parents' ids)."""
-    if count == 0:
-        return []
-    table = model._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # Taken from the table's own sequence, so the sequence is already past them when the COPY is done.
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-            )
-            return sorted(row[0] for row in cursor.fetchall())
-    # SQLite: the transaction holds the write lock from its start, so nobody takes these ids meanwhile.
-    first = (model.objects.aggregate(last=Max("id"))["last"] or 0) + 1
-    return list(range(first, first + count))
-
-
 def _organizations_write(plan: UnionPlan, *, now: datetime.datetime) -> None:
-    for org, pk in zip(plan.organizations, _reserve_ids(Organization, len(plan.organizations)), strict=True):
+    for org, pk in zip(plan.organizations, reserve_ids(Organization, len(plan.organizations)), strict=True):
         org.id = pk
     rows = (
         (
@@ -1427,28 +1397,21 @@ def _organizations_write(plan: UnionPlan, *, now: datetime.datetime) -> None:
         )
         for org in plan.organizations
     )
-    _write_rows(Organization, columns=ORGANIZATION_COLUMNS, rows=rows)
+    write_rows(Organization, columns=ORGANIZATION_COLUMNS, rows=rows)
     _regional_passports_fill(plan)
 
 
 def _regional_passports_fill(plan: UnionPlan) -> None:
-    """Regional organisations come from regions.csv without contacts; give the blank ones an address and phone."""
-    rng = random.Random(f"eseur-demo-regional:{len(plan.regions)}")
-    blank = Organization.objects.filter(pk__in=[region.org.id for region in plan.regions], address="")
-    updated = []
-    by_id = {region.org.id: region for region in plan.regions}
-    for org in blank:
-        region = by_id[org.pk]
-        org.inn = inn_with_check_digit(f"{region.code}{rng.randrange(1, 40):02d}{rng.randrange(0, 100000):05d}")
-        street = f"{rng.choice(STREETS)}, д. {rng.randrange(1, 120)}"
-        place = "" if region.is_federal_city else f"{region.region.name}, "
-        org.address = f"{region.postcode_prefix}000, {place}г. {region.capital}, {street}"
-        org.phone = (
-            f"+7 ({region.phone_code}) {rng.randrange(200, 999)}-{rng.randrange(10, 99)}-{rng.randrange(10, 99)}"
-        )
-        org.email = f"r{region.code}@{DEMO_EMAIL_DOMAIN}"
-        updated.append(org)
-    Organization.objects.bulk_update(updated, ["inn", "address", "phone", "email"])
+    """Write the contacts planned for regional organisations (planning kept any field someone had filled)."""
+    planned = {region.org.id: region.org for region in plan.regions}
+    fields = ("inn", "address", "phone", "email")
+    changed = []
+    for org in Organization.objects.filter(pk__in=planned):
+        if any(getattr(org, name) != getattr(planned[org.pk], name) for name in fields):
+            for name in fields:
+                setattr(org, name, getattr(planned[org.pk], name))
+            changed.append(org)
+    Organization.objects.bulk_update(changed, fields)
 
 
 def _chairs_write(plan: UnionPlan, *, now: datetime.datetime) -> int:
@@ -1458,7 +1421,7 @@ def _chairs_write(plan: UnionPlan, *, now: datetime.datetime) -> int:
         )
     )
     chairs = [chair for chair in plan.chairs if chair.org.id not in already_chaired]
-    for chair, pk in zip(chairs, _reserve_ids(Chair, len(chairs)), strict=True):
+    for chair, pk in zip(chairs, reserve_ids(Chair, len(chairs)), strict=True):
         chair.id = pk
     rows = (
         (
@@ -1479,9 +1442,9 @@ def _chairs_write(plan: UnionPlan, *, now: datetime.datetime) -> int:
         )
         for chair in chairs
     )
-    _write_rows(Chair, columns=CHAIR_COLUMNS, rows=rows)
+    write_rows(Chair, columns=CHAIR_COLUMNS, rows=rows)
     trainings = ((chair.id, *training, now) for chair in chairs for training in chair.trainings)
-    _write_rows(ChairTraining, columns=TRAINING_COLUMNS, rows=trainings)
+    write_rows(ChairTraining, columns=TRAINING_COLUMNS, rows=trainings)
     return len(chairs)
 
 
@@ -1491,16 +1454,17 @@ def _progress_every_tenth(rows: Iterator[tuple], *, total: int, say: Callable[[s
     for done, row in enumerate(rows, start=1):
         yield row
         if done == next_mark:
-            say(f"  членов Профсоюза: {_number(done)} из {_number(total)} ({done * 100 // total} %)")
+            say(f"  членов Профсоюза: {_grouped(done)} из {_grouped(total)} ({done * 100 // total} %)")
             next_mark += step
 
 
 @contextmanager
-def _member_indexes_deferred(*, enabled: bool):
-    """Drop the member table's secondary indexes and foreign keys for the COPY, rebuild them after it.
+def _member_indexes_deferred(*, enabled: bool, report: "DemoSeedReport", say: Callable[[str], None]):
+    """Drop the member table's indexes, unique constraints and foreign keys for the COPY, rebuild them after it.
 
     The definitions are read back from the catalogue (pg_get_indexdef, pg_get_constraintdef) and replayed under
-    the same names, so the table ends exactly as the migrations left it. All of it is one transaction: a failure
+    the same names, so the table ends exactly as the migrations left it. The primary key stays (other tables'
+    foreign keys hang on it), and so does the cheap check constraint. All of it is one transaction: a failure
     rolls the drop back too.
     """
     if not enabled:
@@ -1511,46 +1475,48 @@ def _member_indexes_deferred(*, enabled: bool):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid = %s::regclass AND NOT i.indisunique AND NOT i.indisprimary ORDER BY c.relname",
+            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
             [table],
         )
         indexes = cursor.fetchall()
+        # Unique constraints first, foreign keys after them; a unique key another table refers to is left alone.
         cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint k "
+            "WHERE conrelid = %s::regclass AND (contype = 'f' OR contype = 'u' AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = k.conindid AND r.conrelid <> k.conrelid"
+            ")) ORDER BY contype DESC, conname",
             [table],
         )
-        foreign_keys = cursor.fetchall()
+        constraints = cursor.fetchall()
         # Deferred checks queued by the organisation COPY would forbid altering the tables they touch.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name, _definition in foreign_keys:
+        for name, _definition in constraints:
             cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
         for name, _definition in indexes:
             cursor.execute(f"DROP INDEX {quote(name)}")
     yield
-    with connection.cursor() as cursor:
+    say("  индексы и ключи таблицы членов Профсоюза строятся заново…")
+    with report.timed("member_indexes"), connection.cursor() as cursor:
         cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
         for _name, definition in indexes:
             cursor.execute(definition)
-        for name, definition in foreign_keys:
+        for name, definition in constraints:
             cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
         cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 def _members_write(plan: UnionPlan, *, seed: int, now: datetime.datetime, report: "DemoSeedReport", say) -> None:
     total = sum(primary.member_count for primary in plan.primaries)
-    rows = demo_member_rows(plan=plan, seed=seed, created_at=now)
+    ids = reserve_ids(Member, total)
+    rows = demo_member_rows(plan=plan, seed=seed, created_at=now, first_id=ids.start if total else 1)
     if total >= PROGRESS_MIN_MEMBERS:
         rows = _progress_every_tenth(rows, total=total, say=say)
-    rebuild = report.member_indexes_rebuilt
-    with _member_indexes_deferred(enabled=rebuild):
-        with report.timed("members_copy"):
-            _write_rows(Member, columns=MEMBER_COLUMNS, rows=rows)
-        if rebuild:
-            say("  индексы и внешние ключи таблицы членов Профсоюза перестраиваются…")
-            report.timer_start("member_indexes")
-    if rebuild:
-        report.timer_stop("member_indexes")
+    with (
+        _member_indexes_deferred(enabled=report.member_indexes_rebuilt, report=report, say=say),
+        report.timed("members_copy"),
+    ):
+        write_rows(Member, columns=MEMBER_COLUMNS, rows=rows)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1635,7 +1601,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
         if user.organization is not None:
             where = user.organization.display_name
         elif user.pk in member_orgs:
-            where = f"член Профсоюза, {member_orgs[user.pk]}"
+            where = member_orgs[user.pk]
         else:
             where = "проверка карт у партнёра программы скидок"
         rows.append((str(Role(user.role).label), username, where))
@@ -1647,8 +1613,13 @@ def demo_logins() -> list[tuple[str, str, str]]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+TOP_LEVEL_PHASES = ("regions", "plan", "organizations", "chairs", "members", "users", "analyze")
+
+
 @dataclass
 class DemoSeedReport:
+    """What a seeding wrote and how long each phase took (seconds by phase), for the command and the benchmark."""
+
     members: int
     seed: int
     organizations: dict[str, int] = field(default_factory=dict)
@@ -1657,26 +1628,20 @@ class DemoSeedReport:
     users: int = 0
     member_indexes_rebuilt: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
-    _started: dict[str, float] = field(default_factory=dict, repr=False)
 
     @contextmanager
     def timed(self, phase: str):
-        self.timer_start(phase)
+        started = time.perf_counter()
         yield
-        self.timer_stop(phase)
-
-    def timer_start(self, phase: str) -> None:
-        self._started[phase] = time.perf_counter()
-
-    def timer_stop(self, phase: str) -> None:
-        self.seconds[phase] = time.perf_counter() - self._started.pop(phase)
+        self.seconds[phase] = time.perf_counter() - started
 
     @property
     def total_seconds(self) -> float:
-        return sum(seconds for phase, seconds in self.seconds.items() if phase not in ("members_copy",))
+        # "members" already contains its parts "members_copy" and "member_indexes".
+        return sum(seconds for phase, seconds in self.seconds.items() if phase in TOP_LEVEL_PHASES)
 
 
-def _number(value: int) -> str:
+def _grouped(value: int) -> str:
     return f"{value:,}".replace(",", "\u00a0")
 
 
@@ -1707,7 +1672,7 @@ def demo_seed(
     say = progress or (lambda message: None)
     if rebuild_member_indexes is None:
         rebuild_member_indexes = members >= INDEX_REBUILD_MIN_MEMBERS
-    report = DemoSeedReport(members=members, seed=seed, member_indexes_rebuilt=rebuild_member_indexes and _uses_copy())
+    report = DemoSeedReport(members=members, seed=seed, member_indexes_rebuilt=rebuild_member_indexes and uses_copy())
     now = timezone.now()
     with transaction.atomic():
         if Member.objects.exists():
@@ -1717,9 +1682,13 @@ def demo_seed(
             )
         with report.timed("regions"):
             regions_load()
+        if uses_copy():
+            with connection.cursor() as cursor:
+                # Paths are planned from what is there now: nobody may open an organisation until this commits.
+                cursor.execute("LOCK TABLE registry_organization IN SHARE ROW EXCLUSIVE MODE")
         with report.timed("plan"):
             plan = demo_plan(members=members, seed=seed)
-        say(f"Организаций: {_number(len(plan.organizations))}, председателей: {_number(len(plan.chairs))}.")
+        say(f"Организаций: {_grouped(len(plan.organizations))}, председателей: {_grouped(len(plan.chairs))}.")
         with report.timed("organizations"):
             _organizations_write(plan, now=now)
         with report.timed("chairs"):
@@ -1729,7 +1698,7 @@ def demo_seed(
             _members_write(plan, seed=seed, now=now, report=report, say=say)
         with report.timed("users"):
             report.users = _demo_users_write(plan)
-        if _uses_copy():
+        if uses_copy():
             with report.timed("analyze"), connection.cursor() as cursor:
                 # Fresh statistics, or the planner takes a four-million-row table for an empty one.
                 cursor.execute(

@@ -40,11 +40,13 @@ class Member(models.Model):
         DEATH = "death", _("Смерть")
         END_OF_WORK = "end_of_work", _("Окончание работы или учёбы")
 
+    # No index of its own: the composite member indexes below all start with organization_id.
     organization = models.ForeignKey(
         "registry.Organization",
         verbose_name=_("первичная организация"),
         on_delete=models.PROTECT,
         related_name="members",
+        db_index=False,
     )
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -6,6 +6,7 @@ Used by the member import and the demo seeder; every function runs inside the ca
 from collections.abc import Iterable, Sequence
 
 from django.db import connection
+from django.db.models import Max
 
 BULK_CREATE_CHUNK = 2_000
 
@@ -60,3 +61,26 @@ def next_ids(model, count: int) -> list[int]:
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
         (last,) = cursor.fetchone()
         return list(range(last + 1, last + 1 + count))
+
+
+def reserve_ids(model, count: int) -> range:
+    """A block of primary keys for rows written with explicit ids (children and chairs' trainings need them).
+
+    The table is locked against other writers until the seeding commits, and its id sequence is moved past the
+    block before a row is written: afterwards the application goes on from the right number.
+    """
+    if count == 0:
+        return range(0)
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {connection.ops.quote_name(table)} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            (sequence,) = cursor.fetchone()
+            cursor.execute("SELECT nextval(%s)", [sequence])
+            (first,) = cursor.fetchone()
+            cursor.execute("SELECT setval(%s, %s)", [sequence, first + count - 1])
+            return range(first, first + count)
+    # SQLite: the transaction holds the write lock from its start, so nobody takes these ids meanwhile.
+    first = (model.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    return range(first, first + count)

@@ -12,6 +12,10 @@ PATH_SEGMENT_WIDTH = 5
 PATH_SEGMENT_MAX = 10**PATH_SEGMENT_WIDTH - 2  # keeps the upper bound of the last child inside the width
 
 
+# The central council is the root (depth 1); regional organisations are its children.
+REGIONAL_DEPTH = 2
+
+
 def path_upper_bound(path: str) -> str:
     """The smallest path that sorts after every descendant of `path` (its next sibling's path)."""
     head, last = path[:-PATH_SEGMENT_WIDTH], int(path[-PATH_SEGMENT_WIDTH:])
@@ -139,12 +143,13 @@ class Organization(models.Model):
     @property
     def has_territorial_rights(self) -> bool:
         """ППО с правами территориальной: стоит прямо под региональной организацией."""
-        return self.level == self.Level.PRIMARY and self.depth == 2
+        return self.level == self.Level.PRIMARY and self.depth == REGIONAL_DEPTH + 1
 
     def is_in_subtree_of(self, other: "Organization") -> bool:
         return self.path.startswith(other.path)
 
-    def ancestor_ids_from_path(self) -> list[str]:
+    def ancestor_paths(self) -> list[str]:
+        """Paths of the organisation and of everything above it, from the top."""
         return [self.path[:end] for end in range(PATH_SEGMENT_WIDTH, len(self.path) + 1, PATH_SEGMENT_WIDTH)]
 
 

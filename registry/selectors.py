@@ -1,6 +1,7 @@
 import datetime
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -59,15 +60,28 @@ def org_children(*, org: Organization) -> QuerySet[Organization]:
     )
 
 
+SUBTREE_COUNTS_CACHE_SECONDS = 10 * 60
+
+
+def subtree_counts_cache_key(path: str) -> str:
+    return f"registry:subtree-counts:{path}"
+
+
 def org_subtree_counts(*, org: Organization) -> dict[str, int]:
-    """Organisations below `org` by level, computed by one grouped range scan."""
-    rows = (
-        Organization.objects.subtree_of(org, include_self=False)
-        .filter(is_active=True)
-        .values("level")
-        .annotate(total=Count("id"))
-    )
-    return {row["level"]: row["total"] for row in rows}
+    """Organisations below `org` by level: one grouped range scan, cached because the top of the tree spans the
+    whole union (75,000 organisations); the services that open or close an organisation clear the cache above it."""
+    key = subtree_counts_cache_key(org.path)
+    counts = cache.get(key)
+    if counts is None:
+        rows = (
+            Organization.objects.subtree_of(org, include_self=False)
+            .filter(is_active=True)
+            .values("level")
+            .annotate(total=Count("id"))
+        )
+        counts = {row["level"]: row["total"] for row in rows}
+        cache.set(key, counts, SUBTREE_COUNTS_CACHE_SECONDS)
+    return counts
 
 
 def org_search(

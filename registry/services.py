@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +22,7 @@ from registry.models import PATH_SEGMENT_MAX, PATH_SEGMENT_WIDTH, Chair, ChairTr
 from registry.selectors import (
     child_levels_user_may_create,
     roles_user_may_grant,
+    subtree_counts_cache_key,
     user_can_edit_org,
     user_can_manage_chairs,
     user_can_manage_staff_user,
@@ -79,7 +81,14 @@ def _insert_organization(*, parent: Organization | None, level: str, region: Reg
     )
     org.full_clean()
     org.save()
+    _subtree_counts_forget(org)
     return org
+
+
+def _subtree_counts_forget(org: Organization) -> None:
+    """The cached counts of every organisation above `org` include it: drop them once the change is committed."""
+    keys = [subtree_counts_cache_key(path) for path in org.ancestor_paths()]
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 @transaction.atomic
@@ -132,6 +141,7 @@ def organization_set_active(*, org: Organization, by: User, active: bool) -> Org
         raise RegistryError(_("В организации есть действующие члены Профсоюза: переведите их или оформите выбытие."))
     org.is_active = active
     org.save(update_fields=["is_active", "updated_at"])
+    _subtree_counts_forget(org)
     access_log_write(
         user=by, action=AccessLog.Action.CHANGE, obj=org, details={"changes": {"is_active": [not active, active]}}
     )

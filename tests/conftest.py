@@ -139,3 +139,24 @@ def celery_inline_unless_marked_redis(request, settings):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = was_eager
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Each test starts with an empty cache: cached tree counts must not outlive the database they came from."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def pytest_collection_modifyitems(config, items):
+    """`postgres` tests need PostgreSQL (COPY, sequences, row locks, EXPLAIN): skip them on the embedded SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL; this run is on SQLite")
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.add_marker(skip)

@@ -1,0 +1,281 @@
+"""The demo seeder: the union it writes must look like the real one and behave like data the registry wrote."""
+
+import hashlib
+from collections import Counter
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.urls import reverse
+
+from accounts.models import Role, User
+from membership.demo import (
+    DEMO_PASSWORD,
+    DEMO_REFERENCE_DATE,
+    DEMO_USERNAMES,
+    MEMBER_AGES,
+    SHARE_STUDENTS,
+    SHARE_WORKING,
+    demo_exists,
+    demo_logins,
+    demo_seed,
+)
+from membership.models import Member, search_name_of
+from registry.models import PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization
+from registry.services import organization_create
+from tests.factories import MemberFactory
+
+Level = Organization.Level
+Category = Member.Category
+
+MEMBERS = 1000
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY path: PostgreSQL only")
+
+
+@pytest.fixture
+def seeded():
+    return demo_seed(members=MEMBERS, seed=7)
+
+
+def union_digest() -> str:
+    """Everything a person would see of the demo, without database ids (which depend on what came before)."""
+    digest = hashlib.sha256()
+    for row in Organization.objects.order_by("path").values_list("path", "level", "name", "short_name", "inn"):
+        digest.update(repr(row).encode())
+    for row in Chair.objects.order_by("organization__path", "term_start").values_list(
+        "organization__path", "last_name", "first_name", "middle_name", "term_start", "term_end"
+    ):
+        digest.update(repr(row).encode())
+    for row in Member.objects.order_by("id").values_list(
+        "organization__path", "last_name", "first_name", "middle_name", "birth_date", "category", "status", "email"
+    ):
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def union_wipe() -> None:
+    User.objects.filter(username__in=DEMO_USERNAMES).delete()
+    Member.objects.all().delete()
+    for depth in sorted(set(Organization.objects.values_list("depth", flat=True)), reverse=True):
+        Organization.objects.filter(depth=depth).delete()
+
+
+def test_seed_writes_exactly_the_members_asked_for_in_the_unions_proportions(seeded):
+    categories = Counter(Member.objects.values_list("category", flat=True))
+    assert sum(categories.values()) == MEMBERS
+    assert categories[Category.WORKING] + categories[Category.UNEMPLOYED] == round(MEMBERS * SHARE_WORKING)
+    assert categories[Category.STUDENT] == round(MEMBERS * SHARE_STUDENTS)
+    assert categories[Category.PENSIONER] == MEMBERS - round(MEMBERS * SHARE_WORKING) - round(MEMBERS * SHARE_STUDENTS)
+    assert 0 < categories[Category.UNEMPLOYED] < categories[Category.WORKING] / 20
+    women = Member.objects.filter(sex=Member.Sex.FEMALE).count() / MEMBERS
+    assert 0.75 <= women <= 0.85
+    left = Member.objects.filter(status=Member.Status.LEFT).count() / MEMBERS
+    assert 0.015 <= left <= 0.045
+
+
+def test_students_belong_to_colleges_and_universities(seeded):
+    kinds = set(
+        Member.objects.filter(category=Category.STUDENT).values_list("organization__institution_type", flat=True)
+    )
+    assert kinds <= {Organization.InstitutionType.COLLEGE, Organization.InstitutionType.UNIVERSITY}
+
+
+def test_most_working_members_of_schools_and_kindergartens_are_teaching_staff(seeded):
+    working = Member.objects.filter(
+        category=Category.WORKING, organization__institution_type__in=["school", "kindergarten"]
+    )
+    assert working.filter(is_teaching_staff=True).count() / working.count() > 0.6
+    assert not Member.objects.exclude(category=Category.WORKING).filter(is_teaching_staff=True).exists()
+
+
+def test_every_path_continues_its_parents_and_level_region_and_depth_agree(seeded):
+    orgs = {org.pk: org for org in Organization.objects.all()}
+    for org in orgs.values():
+        assert org.depth == len(org.path) // PATH_SEGMENT_WIDTH
+        if org.parent_id is None:
+            assert org.level == Level.CENTRAL
+            continue
+        parent = orgs[org.parent_id]
+        assert org.path.startswith(parent.path)
+        assert len(org.path) == len(parent.path) + PATH_SEGMENT_WIDTH
+        assert parent.level in Organization.ALLOWED_PARENT_LEVELS[org.level], org.name
+        if org.level != Level.REGIONAL:
+            assert org.region_id == parent.region_id is not None, org.name
+
+
+def test_primaries_hang_under_a_region_or_a_local_and_members_only_under_primaries(seeded):
+    parent_levels = set(Organization.objects.filter(level=Level.PRIMARY).values_list("parent__level", flat=True))
+    assert parent_levels == {Level.REGIONAL, Level.LOCAL}
+    assert set(Member.objects.values_list("organization__level", flat=True)) == {Level.PRIMARY}
+    universities = Organization.objects.filter(institution_type=Organization.InstitutionType.UNIVERSITY)
+    assert universities.exists()
+    # ППО "with territorial rights": directly under the regional organisation.
+    assert set(universities.values_list("parent__level", flat=True)) == {Level.REGIONAL}
+    assert Organization.objects.filter(level=Level.UNIT).exists()
+
+
+def test_some_regions_have_no_local_level(seeded):
+    regions_with_locals = set(Organization.objects.filter(level=Level.LOCAL).values_list("parent_id", flat=True))
+    regions = set(Organization.objects.filter(level=Level.REGIONAL).values_list("id", flat=True))
+    assert len(regions) == 85
+    assert 0 < len(regions - regions_with_locals) < 10
+
+
+def test_children_are_numbered_without_gaps_and_the_registry_goes_on_after_them(seeded):
+    segments: dict[int, list[int]] = {}
+    for parent_id, path in Organization.objects.exclude(parent=None).values_list("parent_id", "path"):
+        segments.setdefault(parent_id, []).append(int(path[-PATH_SEGMENT_WIDTH:]))
+    for numbers in segments.values():
+        assert sorted(numbers) == list(range(1, len(numbers) + 1))
+    central_user = User.objects.get(username="central")
+    local = Organization.objects.filter(level=Level.LOCAL).order_by("path").last()
+    count_before = local.children.count()
+
+    school = organization_create(parent=local, level=Level.PRIMARY, by=central_user, name="Новая школа № 1")
+
+    assert school.path == f"{local.path}{count_before + 1:0{PATH_SEGMENT_WIDTH}d}"
+    assert school.pk > max(pk for pk in Organization.objects.exclude(pk=school.pk).values_list("pk", flat=True))
+
+
+def test_a_member_added_after_seeding_gets_a_fresh_id(seeded):
+    school = Organization.objects.filter(level=Level.PRIMARY).first()
+    last_id = Member.objects.order_by("-id").values_list("id", flat=True).first()
+    assert MemberFactory(organization=school).pk > last_id
+
+
+def test_same_seed_gives_the_same_union_and_another_seed_another(db):
+    demo_seed(members=600, seed=3)
+    first = union_digest()
+    union_wipe()
+    demo_seed(members=600, seed=3)
+    assert union_digest() == first
+    union_wipe()
+    demo_seed(members=600, seed=4)
+    assert union_digest() != first
+
+
+def test_members_satisfy_the_models_own_validation(seeded):
+    for member in Member.objects.order_by("?")[:200]:
+        member.full_clean(exclude=["user"])
+    for member in Member.objects.only("last_name", "first_name", "middle_name", "search_name"):
+        assert member.search_name == search_name_of(member.last_name, member.first_name, member.middle_name)
+
+
+def test_no_member_breaks_the_rules_of_leaving_and_the_dates_are_in_order(seeded):
+    assert not Member.objects.filter(status=Member.Status.LEFT, left_on=None).exists()
+    assert not Member.objects.filter(status=Member.Status.LEFT, leaving_reason="").exists()
+    assert not Member.objects.filter(status=Member.Status.ACTIVE).exclude(left_on=None).exists()
+    for member in Member.objects.all():
+        assert member.birth_date < member.union_joined_on <= member.org_joined_on <= DEMO_REFERENCE_DATE
+        if member.left_on:
+            assert member.org_joined_on <= member.left_on <= DEMO_REFERENCE_DATE
+        youngest, oldest = MEMBER_AGES[member.category]
+        assert youngest <= member.age_on(DEMO_REFERENCE_DATE) <= oldest, member.category
+
+
+def test_chairs_card_index_has_current_expired_and_missing_chairs(seeded):
+    on = DEMO_REFERENCE_DATE
+    chaired = Organization.objects.filter(level__in=[Level.REGIONAL, Level.LOCAL, Level.PRIMARY])
+    assert not chaired.filter(level=Level.REGIONAL, chairs=None).exists()
+    assert chaired.filter(chairs=None).exists()
+    assert Chair.objects.filter(term_end__lt=on).exists()
+    assert Chair.objects.filter(term_start__lte=on, term_end__gte=on).count() > chaired.count() / 2
+    assert not Chair.objects.filter(organization__level=Level.UNIT).exists()
+    assert ChairTraining.objects.filter(completed_on__lte=on).count() == ChairTraining.objects.count() > 0
+
+
+def test_if_empty_leaves_a_seeded_register_alone(seeded, capsys):
+    before = (Member.objects.count(), Organization.objects.count(), Chair.objects.count())
+
+    call_command("seed_demo", members=500, seed=1, if_empty=True)
+
+    assert (Member.objects.count(), Organization.objects.count(), Chair.objects.count()) == before
+    assert "уже есть" in capsys.readouterr().out
+
+
+def test_without_if_empty_a_register_with_members_is_refused(seeded):
+    with pytest.raises(CommandError, match="уже есть члены Профсоюза"):
+        call_command("seed_demo", members=500, seed=1)
+
+
+def test_the_command_seeds_an_empty_register(db, capsys):
+    assert not demo_exists()
+
+    call_command("seed_demo", members=300, seed=1, if_empty=True)
+
+    assert Member.objects.count() == 300
+    assert "заполнен" in capsys.readouterr().out
+
+
+def test_demo_users_have_their_roles_and_places(seeded):
+    users = {user.username: user for user in User.objects.filter(username__in=DEMO_USERNAMES)}
+    assert set(users) == set(DEMO_USERNAMES)
+    assert users["central"].role == Role.CENTRAL and users["central"].organization.level == Level.CENTRAL
+    assert users["regional"].role == Role.REGIONAL and users["regional"].organization.region.code == "77"
+    assert users["regional2"].role == Role.REGIONAL and users["regional2"].organization.region.code == "78"
+    local, chair = users["local"], users["chair"]
+    assert local.role == Role.LOCAL and local.organization.level == Level.LOCAL
+    assert local.organization.parent == users["regional"].organization
+    assert chair.role == Role.CHAIR and chair.organization.parent == local.organization
+    assert chair.organization.institution_type == Organization.InstitutionType.SCHOOL
+    assert chair.organization.chairs.filter(last_name=chair.last_name, first_name=chair.first_name).exists()
+    member = users["member"]
+    assert member.role == Role.MEMBER and member.organization is None
+    assert member.member.organization == chair.organization and member.member.last_name == member.last_name
+    assert users["cashier"].role == Role.CASHIER and users["cashier"].organization is None
+
+
+@pytest.mark.parametrize("username", DEMO_USERNAMES)
+def test_demo_users_sign_in_with_the_demo_password(seeded, client, username):
+    response = client.post(reverse("accounts:login"), {"username": username, "password": DEMO_PASSWORD})
+
+    assert response.status_code == 302
+    assert int(client.session["_auth_user_id"]) == User.objects.get(username=username).pk
+
+
+def test_demo_logins_names_each_user_and_where_they_work(seeded, capsys):
+    rows = demo_logins()
+
+    assert [login for _role, login, _where in rows] == list(DEMO_USERNAMES)
+    where = dict((login, place) for _role, login, place in rows)
+    assert where["chair"] == User.objects.get(username="chair").organization.display_name
+    assert where["member"] == where["chair"]
+    call_command("demo_logins")
+    assert DEMO_PASSWORD in capsys.readouterr().out
+
+
+def test_every_email_is_in_the_demo_domain(seeded):
+    emails = [
+        *Member.objects.exclude(email="").values_list("email", flat=True),
+        *Organization.objects.exclude(email="").values_list("email", flat=True),
+        *Chair.objects.exclude(email="").values_list("email", flat=True),
+    ]
+    assert emails
+    assert all(email.endswith("@demo.eseur.ru") for email in emails)
+
+
+@on_postgresql
+@pytest.mark.postgres
+def test_copy_with_index_rebuild_leaves_the_member_table_as_the_migrations_made_it(db):
+    def member_table_shape():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'membership_member'::regclass "
+                "UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'membership_member'::regclass ORDER BY 1"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    before = member_table_shape()
+
+    report = demo_seed(members=800, seed=2, rebuild_member_indexes=True)
+
+    assert report.member_indexes_rebuilt
+    assert member_table_shape() == before
+    assert Member.objects.count() == 800
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value FROM pg_sequences WHERE sequencename = 'membership_member_id_seq'")
+        (last_value,) = cursor.fetchone()
+    assert last_value >= Member.objects.order_by("-id").values_list("id", flat=True).first()
