@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DEMO_MEMBERS ?= 3000
 PYTEST_ARGS ?=
-BENCH_MEMBERS ?= 1000000
+BENCH_MEMBERS ?= 4000000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/eseur_bench
 
 .PHONY: setup run test bench lint format clean

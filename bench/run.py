@@ -48,7 +48,7 @@ class Figure:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--members", type=int, default=1_000_000, help="members to seed (default 1,000,000)")
+    parser.add_argument("--members", type=int, default=4_000_000, help="members to seed (default 4,000,000)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the demo union (default 1)")
     parser.add_argument("--lookups", type=int, default=300, help="subtree lookups to time (at least 200)")
     parser.add_argument("--requests", type=int, default=100, help="GETs per page kind and user (at least 100)")
@@ -83,6 +83,7 @@ def django_start(url: str) -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "bench"))
     # Static files are served from the source directories here (no collectstatic), as in the test suite.
     warnings.filterwarnings("ignore", message="No directory at")
     import django
@@ -236,6 +237,46 @@ def measure_pages(*, requests: int, seed: int) -> list[tuple[str, list[float]]]:
     return results
 
 
+def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
+    """Issue 3's figures: the chair's list, a region-wide search, import and export of 100,000 rows."""
+    import members
+
+    figures = []
+    print(f"5/8 Список членов самой большой ППО, {requests} запросов…", flush=True)
+    timings, size = members.measure_member_list(requests=requests, seed=seed)
+    p95 = percentile(timings, 0.95)
+    figures += [
+        Figure(f"Список членов ППО ({grouped(size)} чел.), председатель: p50", percentile(timings, 0.5), "мс"),
+        Figure(f"Список членов ППО ({grouped(size)} чел.), председатель: p95", p95, "мс",
+               f"≤ {members.MEMBER_LIST_P95_TARGET_MS:g} мс", p95 <= members.MEMBER_LIST_P95_TARGET_MS),
+    ]  # fmt: skip
+    print(f"6/8 Поиск по фамилии в регионе, {requests} запросов…", flush=True)
+    timings, _sample = members.measure_region_search(requests=requests, seed=seed)
+    p95 = percentile(timings, 0.95)
+    figures += [
+        Figure("Поиск по фамилии по региону (Москва): p50", percentile(timings, 0.5), "мс"),
+        Figure("Поиск по фамилии по региону (Москва): p95", p95, "мс",
+               f"≤ {members.REGION_SEARCH_P95_TARGET_MS:g} мс", p95 <= members.REGION_SEARCH_P95_TARGET_MS),
+    ]  # fmt: skip
+    print(f"7/8 Загрузка {grouped(members.IMPORT_ROWS)} строк из .xlsx…", flush=True)
+    checking, committing, total, status, written = members.measure_import(seed=seed)
+    figures += [
+        Figure("Загрузка 100 000 строк: проверка и предпросмотр", checking, "с"),
+        Figure("Загрузка 100 000 строк: запись в реестр", committing, "с"),
+        Figure("Загрузка 100 000 строк: всего", total, "с", f"≤ {members.IMPORT_TARGET_SECONDS:g} с",
+               total <= members.IMPORT_TARGET_SECONDS and status == "committed" and written == members.IMPORT_ROWS),
+    ]  # fmt: skip
+    print("8/8 Выгрузка в .csv и .xlsx…", flush=True)
+    for fmt in ("csv", "xlsx"):
+        seconds, rows, start_mb, growth_mb = members.measure_export(fmt)
+        figures += [
+            Figure(f"Выгрузка .{fmt}: {grouped(rows)} строк", seconds, "с", f"≤ {members.EXPORT_TARGET_SECONDS:g} с",
+                   seconds <= members.EXPORT_TARGET_SECONDS and rows >= members.IMPORT_ROWS),
+            Figure(f"  рост памяти процесса (RSS) за выгрузку .{fmt}, от {start_mb:.0f} МБ", growth_mb, "МБ"),
+        ]  # fmt: skip
+    return figures
+
+
 def grouped(value: float) -> str:
     return f"{value:,.0f}".replace(",", " ")
 
@@ -260,7 +301,7 @@ def main() -> None:
     machine = machine_info()
     figures: list[Figure] = []
 
-    print(f"1/4 Сырой COPY {grouped(args.members)} строк…", flush=True)
+    print(f"1/8 Сырой COPY {grouped(args.members)} строк…", flush=True)
     generator_rate, raw_rate, unlogged_rate = measure_raw_copy(members=args.members, seed=args.seed)
     figures += [
         Figure("Генератор строк без базы", generator_rate, "строк/с"),
@@ -268,7 +309,7 @@ def main() -> None:
         Figure("Сырой COPY: то же, UNLOGGED", unlogged_rate, "строк/с"),
     ]
 
-    print(f"2/4 seed_demo --members {grouped(args.members)} --seed {args.seed}…", flush=True)
+    print(f"2/8 seed_demo --members {grouped(args.members)} --seed {args.seed}…", flush=True)
     command_seconds, report = measure_seeding(members=args.members, seed=args.seed)
     member_phase_rate = args.members / report.seconds["members"]
     command_rate = args.members / command_seconds
@@ -286,7 +327,7 @@ def main() -> None:
         Figure("  из неё индексы и ключи", report.seconds.get("member_indexes", 0.0), "с"),
     ]  # fmt: skip
 
-    print(f"3/4 Поддерево региона, {args.lookups} запросов…", flush=True)
+    print(f"3/8 Поддерево региона, {args.lookups} запросов…", flush=True)
     subtree_ms, largest_subtree, plan = measure_subtree(repetitions=args.lookups, seed=args.seed)
     uses_index = any("Index" in line for line in plan)
     figures += [
@@ -297,13 +338,15 @@ def main() -> None:
         Figure("  план запроса идёт по индексу", uses_index, "", "index scan", uses_index, "да" if uses_index else "нет"),
     ]  # fmt: skip
 
-    print(f"4/4 Страница организации, по {args.requests} запросов…", flush=True)
+    print(f"4/8 Страница организации, по {args.requests} запросов…", flush=True)
     for label, timings in measure_pages(requests=args.requests, seed=args.seed):
         p95 = percentile(timings, 0.95)
         figures += [
             Figure(f"Страница: {label}, p50", percentile(timings, 0.5), "мс"),
             Figure(f"Страница: {label}, p95", p95, "мс", f"≤ {PAGE_P95_TARGET_MS:g} мс", p95 <= PAGE_P95_TARGET_MS),
         ]
+
+    figures += measure_member_register(requests=args.requests, seed=args.seed)
 
     machine["load_average_at_end"] = os.getloadavg()
     result = {

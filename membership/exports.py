@@ -7,8 +7,8 @@ import csv
 import tempfile
 from collections.abc import Iterator
 
+import xlsxwriter
 from django.db.models import QuerySet
-from openpyxl import Workbook
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_write
@@ -80,13 +80,17 @@ def export_csv_lines(members: QuerySet[Member]) -> Iterator[str]:
 
 
 def export_xlsx_file(members: QuerySet[Member]):
-    """A temporary .xlsx file, written in openpyxl's streaming mode; the caller sends and closes it."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Члены Профсоюза")
-    sheet.append(export_headers())
-    for row in export_rows(members):
-        sheet.append(row)
+    """A temporary .xlsx file; the caller sends and closes it.
+
+    xlsxwriter's constant-memory mode flushes each row to disk as it is written, so memory stays flat.
+    """
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    workbook.save(handle)
+    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False})
+    sheet = workbook.add_worksheet("Члены Профсоюза")
+    bold = workbook.add_format({"bold": True})
+    sheet.write_row(0, 0, export_headers(), bold)
+    for number, row in enumerate(export_rows(members), start=1):
+        sheet.write_row(number, 0, row)
+    workbook.close()
     handle.seek(0)
     return handle

@@ -9,13 +9,13 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import xlsxwriter
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 from psycopg.types.json import Jsonb
 from python_calamine import CalamineError, CalamineWorkbook
 
@@ -94,15 +94,14 @@ def import_template(fmt: str) -> bytes:
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerows([headers, example])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Члены Профсоюза"
-    sheet.append(headers)
-    sheet.append(example)
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = max(14, len(column.header) + 4)
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet("Члены Профсоюза")
+    sheet.write_row(0, 0, headers, workbook.add_format({"bold": True}))
+    sheet.write_row(1, 0, example)
+    for index, column in enumerate(COLUMNS):
+        sheet.set_column(index, index, max(14, len(column.header) + 4))
+    workbook.close()
     return buffer.getvalue()
 
 

@@ -88,19 +88,12 @@ class Member(models.Model):
         verbose_name_plural = _("члены Профсоюза")
         ordering = ["last_name", "first_name", "middle_name", "id"]
         indexes = [
-            models.Index(fields=["organization", "last_name", "first_name", "id"], name="member_org_name"),
-            # Prefix search by name and the duplicate check (same name + date of birth anywhere in the union);
-            # pattern ops so that LIKE 'prefix%' uses the index whatever the database collation.
-            models.Index(
-                fields=["search_name", "birth_date"],
-                name="member_search_name",
-                opclasses=["varchar_pattern_ops", "date_ops"],
-            ),
-            models.Index(
-                fields=["organization", "search_name"],
-                name="member_org_search_name",
-                opclasses=["int8_ops", "varchar_pattern_ops"],
-            ),
+            # Prefix search by name and the duplicate check (same name + date of birth anywhere in the union).
+            # On PostgreSQL search_name has the "C" collation (migration 0007), so one plain B-tree serves both
+            # LIKE 'prefix%' and ORDER BY search_name; SQLite compares bytes anyway.
+            models.Index(fields=["search_name", "birth_date"], name="member_search_name"),
+            # An organisation's list in name order, page after page (keyset on search_name, id).
+            models.Index(fields=["organization", "search_name", "id"], name="member_org_search_name"),
             models.Index(fields=["organization", "status", "category"], name="member_org_status_cat"),
         ]
         constraints = [
