@@ -242,7 +242,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
     import members
 
     figures = []
-    print(f"5/8 Список членов самой большой ППО, {requests} запросов…", flush=True)
+    print(f"5/8 Список членов ППО около 2 000 человек, {requests} запросов…", flush=True)
     timings, size = members.measure_member_list(requests=requests, seed=seed)
     p95 = percentile(timings, 0.95)
     figures += [

@@ -47,17 +47,29 @@ def org_ancestors_for_user(user: User, org: Organization) -> list[Organization]:
 
 
 def org_children(*, org: Organization) -> QuerySet[Organization]:
-    """Direct children with their own children and chair counted, for the tree page."""
+    """Direct children in the order of the tree page; count them and page them before org_children_details."""
+    return (
+        Organization.objects.filter(parent=org)
+        .only("id", "name", "short_name", "level", "institution_type", "inn", "is_active", "path")
+        .order_by("-is_active", "level", "name", "id")
+    )
+
+
+def org_children_details(children: list[Organization]) -> list[Organization]:
+    """One page of children with their own children counted and whether a chair is in office, in one query."""
     today = timezone.localdate()
     current_chair = Chair.objects.filter(organization=OuterRef("pk"), term_start__lte=today).filter(
         Q(term_end__isnull=True) | Q(term_end__gte=today)
     )
-    return (
-        Organization.objects.filter(parent=org)
+    details = (
+        Organization.objects.filter(pk__in=[child.pk for child in children])
         .annotate(children_count=Count("children"), has_current_chair=Exists(current_chair))
-        .only("id", "name", "short_name", "level", "institution_type", "inn", "is_active", "path")
-        .order_by("-is_active", "level", "name")
+        .values_list("id", "children_count", "has_current_chair")
     )
+    by_id = {pk: (count, has_chair) for pk, count, has_chair in details}
+    for child in children:
+        child.children_count, child.has_current_chair = by_id.get(child.pk, (0, False))
+    return children
 
 
 SUBTREE_COUNTS_CACHE_SECONDS = 10 * 60

@@ -19,7 +19,7 @@ from registry.forms import (
     StaffUserForm,
 )
 
-CHILDREN_PAGE_SIZE = 100
+CHILDREN_PAGE_SIZE = 50
 CHAIRS_PAGE_SIZE = 50
 STAFF_PAGE_SIZE = 50
 
@@ -36,6 +36,7 @@ def org_detail(request, pk):
     search_form = OrgSearchForm(request.GET or None)
     query = search_form.cleaned_data["q"] if search_form.is_valid() else ""
     children = Paginator(selectors.org_children(org=org), CHILDREN_PAGE_SIZE).get_page(request.GET.get("page"))
+    children.object_list = selectors.org_children_details(list(children.object_list))
     log_page_view(request, org)
     return render(
         request,
