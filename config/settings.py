@@ -93,6 +93,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Starting parallel workers costs ~20 ms, more than the small sorts of a page save; big report queries
+    # (estimated cost well above this) still go parallel.
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+        f"-c parallel_setup_cost={os.environ.get('PG_PARALLEL_SETUP_COST', '20000')}"
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

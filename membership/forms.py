@@ -32,6 +32,13 @@ class MemberFilterForm(forms.Form):
     )
     org = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Rendered by hand in the list's filter bar (the busiest page): Bootstrap classes instead of crispy.
+        for field in self.visible_fields():
+            widget = field.field.widget
+            widget.attrs["class"] = "form-select" if isinstance(widget, forms.Select) else "form-control"
+
     def to_filters(self) -> MemberFilters:
         data = self.cleaned_data if self.is_valid() else {}
         status = data.get("status") or Member.Status.ACTIVE

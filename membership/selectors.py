@@ -208,7 +208,7 @@ def _cursor_value(value):
 
 def member_count(qs: QuerySet[Member]) -> tuple[int, bool]:
     """(count, exact): exact up to MEMBER_COUNT_LIMIT, so the count never costs a scan of the whole union."""
-    total = qs.order_by()[: MEMBER_COUNT_LIMIT + 1].count()
+    total = qs.select_related(None).order_by().values("id")[: MEMBER_COUNT_LIMIT + 1].count()
     return min(total, MEMBER_COUNT_LIMIT), total <= MEMBER_COUNT_LIMIT
 
 
