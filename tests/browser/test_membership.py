@@ -42,11 +42,11 @@ def test_chair_finds_a_member_opens_the_card_and_admits_a_new_one(page, users, s
 
     page.goto("/members/")
     page.get_by_role("link", name="Принять в Профсоюз").click()
-    page.get_by_label("Фамилия").fill("Новикова")
-    page.get_by_label("Имя", exact=True).fill("Алина")
-    page.get_by_label("Дата рождения").fill("1996-02-11")
-    page.get_by_label("Пол").select_option("f")
-    page.get_by_label("Категория").select_option("working")
+    page.fill("#id_last_name", "Новикова")
+    page.fill("#id_first_name", "Алина")
+    page.fill("#id_birth_date", "1996-02-11")
+    page.select_option("#id_sex", "f")
+    page.select_option("#id_category", "working")
     with page.expect_navigation():
         page.get_by_role("button", name="Принять в Профсоюз").click()
     assert "принят(а) в Профсоюз" in page.content()
