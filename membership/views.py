@@ -31,6 +31,30 @@ from membership.models import Consent
 from registry.selectors import get_org_for_user, org_ancestors_for_user
 
 
+def _managed_member(request, pk):
+    member = selectors.get_member_for_user(request.user, pk)
+    if not selectors.user_can_manage_members(request.user, member.organization):
+        raise PermissionDenied
+    return member
+
+
+def _member_action(request, member, *, form, perform, success: str, title: str, submit: str, warning: str = ""):
+    """One form about one member (leaving, restore, consents): run the service, or show the form with its refusal."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            perform(form.cleaned_data)
+        except services.MembershipError as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, success)
+            return redirect(member)
+    return render(request, "membership/member_action.html", {
+        "member": member, "org": member.organization, "form": form, "title": title, "submit": submit,
+        "warning": warning, "multipart": form.is_multipart(),
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
+    })  # fmt: skip
+
+
 @require_role(*ORG_STAFF_ROLES)
 def member_list(request):
     form = MemberFilterForm(request.GET or None)
@@ -129,9 +153,7 @@ def member_admit(request, org_pk):
 
 @require_role(*ORG_STAFF_ROLES)
 def member_edit(request, pk):
-    member = selectors.get_member_for_user(request.user, pk)
-    if not selectors.user_can_manage_members(request.user, member.organization):
-        raise PermissionDenied
+    member = _managed_member(request, pk)
     form = MemberForm(request.POST or None, instance=member)
     duplicates = []
     if request.method == "POST" and form.is_valid():
@@ -154,51 +176,30 @@ def member_edit(request, pk):
 
 @require_role(*ORG_STAFF_ROLES)
 def member_leave(request, pk):
-    member = selectors.get_member_for_user(request.user, pk)
-    if not selectors.user_can_manage_members(request.user, member.organization):
-        raise PermissionDenied
-    form = LeavingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_record_leaving(
-                by=request.user, member=member, left_on=form.cleaned_data["left_on"], reason=form.cleaned_data["reason"]
-            )
-        except services.MembershipError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Выбытие оформлено."))
-            return redirect("membership:member_detail", pk=member.pk)
-    return render(request, "membership/member_action.html", {
-        "member": member, "org": member.organization, "form": form, "title": _("Выбытие из Профсоюза"),
-        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Оформить выбытие"),
-    })  # fmt: skip
+    member = _managed_member(request, pk)
+    return _member_action(
+        request, member, form=LeavingForm(request.POST or None),
+        perform=lambda data: services.member_record_leaving(
+            by=request.user, member=member, left_on=data["left_on"], reason=data["reason"]
+        ),
+        success=_("Выбытие оформлено."), title=_("Выбытие из Профсоюза"), submit=_("Оформить выбытие"),
+    )  # fmt: skip
 
 
 @require_role(*ORG_STAFF_ROLES)
 def member_restore(request, pk):
-    member = selectors.get_member_for_user(request.user, pk)
-    if not selectors.user_can_manage_members(request.user, member.organization):
-        raise PermissionDenied
-    form = RestoreForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_restore(by=request.user, member=member, note=form.cleaned_data["note"])
-        except services.MembershipError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Член Профсоюза восстановлен на учёте."))
-            return redirect("membership:member_detail", pk=member.pk)
-    return render(request, "membership/member_action.html", {
-        "member": member, "org": member.organization, "form": form, "title": _("Восстановление в Профсоюзе"),
-        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Восстановить"),
-    })  # fmt: skip
+    member = _managed_member(request, pk)
+    return _member_action(
+        request, member, form=RestoreForm(request.POST or None),
+        perform=lambda data: services.member_restore(by=request.user, member=member, note=data["note"]),
+        success=_("Член Профсоюза восстановлен на учёте."), title=_("Восстановление в Профсоюзе"),
+        submit=_("Восстановить"),
+    )  # fmt: skip
 
 
 @require_role(*ORG_STAFF_ROLES)
 def member_transfer(request, pk):
-    member = selectors.get_member_for_user(request.user, pk)
-    if not selectors.user_can_manage_members(request.user, member.organization):
-        raise PermissionDenied
+    member = _managed_member(request, pk)
     form = TransferForm(request.POST or request.GET or None)
     candidates = []
     if form.is_valid():
@@ -284,13 +285,6 @@ def transfer_cancel(request, pk):
     return redirect("membership:member_detail", pk=member.pk)
 
 
-def _managed_member(request, pk):
-    member = selectors.get_member_for_user(request.user, pk)
-    if not selectors.user_can_manage_members(request.user, member.organization):
-        raise PermissionDenied
-    return member
-
-
 @require_role(*ORG_STAFF_ROLES)
 def consent_form_pdf(request, pk, purpose):
     member = selectors.get_member_for_user(request.user, pk)
@@ -304,41 +298,29 @@ def consent_form_pdf(request, pk, purpose):
 @require_role(*ORG_STAFF_ROLES)
 def consent_add(request, pk):
     member = _managed_member(request, pk)
-    form = ConsentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_record(by=request.user, member=member, **form.cleaned_data)
-        except services.MembershipError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Согласие внесено."))
-            return redirect(member)
-    return render(request, "membership/member_action.html", {
-        "member": member, "org": member.organization, "form": form, "title": _("Согласие"), "multipart": True,
-        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Внести"),
-    })  # fmt: skip
+    return _member_action(
+        request, member, form=ConsentForm(request.POST or None, request.FILES or None),
+        perform=lambda data: services.consent_record(by=request.user, member=member, **data),
+        success=_("Согласие внесено."), title=_("Согласие"), submit=_("Внести"),
+    )  # fmt: skip
 
 
 @require_role(*ORG_STAFF_ROLES)
 def consent_withdraw(request, pk, consent_pk):
     member = _managed_member(request, pk)
     consent = selectors.get_member_consent(member=member, pk=consent_pk)
-    form = ConsentWithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_withdraw(by=request.user, consent=consent, withdrawn_on=form.cleaned_data["withdrawn_on"])
-        except services.MembershipError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("Отзыв согласия оформлен."))
-            return redirect(member)
-    return render(request, "membership/member_action.html", {
-        "member": member, "org": member.organization, "form": form,
-        "title": _("Отзыв согласия: %(purpose)s") % {"purpose": consent.get_purpose_display()},
-        "warning": _("Отзыв согласия на обработку данных блокирует запись и профсоюзный билет; через 30 дней "
-                     "персональные данные будут уничтожены.") if consent.purpose == Consent.Purpose.PROCESSING else "",
-        "breadcrumbs": org_ancestors_for_user(request.user, member.organization), "submit": _("Оформить отзыв"),
-    })  # fmt: skip
+    blocks = consent.purpose == Consent.Purpose.PROCESSING
+    return _member_action(
+        request, member, form=ConsentWithdrawForm(request.POST or None, initial={"withdrawn_on": timezone.localdate()}),
+        perform=lambda data: services.consent_withdraw(
+            by=request.user, consent=consent, withdrawn_on=data["withdrawn_on"]
+        ),
+        success=_("Отзыв согласия оформлен."),
+        title=_("Отзыв согласия: %(purpose)s") % {"purpose": consent.get_purpose_display()},
+        submit=_("Оформить отзыв"),
+        warning=_("Отзыв согласия на обработку данных блокирует запись и профсоюзный билет; через 30 дней "
+                  "персональные данные будут уничтожены.") if blocks else "",
+    )  # fmt: skip
 
 
 @require_role(*ORG_STAFF_ROLES)
