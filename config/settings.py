@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "registry",
     "membership",
+    "cards",
 ]
 
 MIDDLEWARE = [

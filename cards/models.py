@@ -1,0 +1,91 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from cards.numbers import card_number_grouped
+
+
+class CardSerialCounter(models.Model):
+    """The last serial issued in a region. Its row is locked while a number is taken, so numbers never collide and
+    a rolled-back transaction gives its serial back: no gaps, no reuse."""
+
+    region = models.OneToOneField("registry.Region", verbose_name=_("субъект РФ"), on_delete=models.PROTECT)
+    last_serial = models.BigIntegerField(_("последний номер"), default=0)
+
+    class Meta:
+        verbose_name = _("счётчик номеров билетов")
+        verbose_name_plural = _("счётчики номеров билетов")
+
+    def __str__(self) -> str:
+        return f"{self.region.code}: {self.last_serial}"
+
+
+class Card(models.Model):
+    """Электронный профсоюзный билет: a number of the member's, shown on the virtual card and printed on plastic."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("Действует")
+        BLOCKED = "blocked", _("Заблокирован")
+
+    class BlockReason(models.TextChoices):
+        LOST = "lost", _("Утерян")
+        REISSUED = "reissued", _("Перевыпущен")
+        LEFT = "left", _("Выбытие из Профсоюза")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Отзыв согласия")
+        DAMAGED = "damaged", _("Повреждён")
+
+    number = models.CharField(_("номер"), max_length=16, unique=True)
+    # What the QR code carries (signed), so that the picture on a phone never shows the number itself.
+    verification_key = models.UUIDField(_("ключ проверки"), default=uuid.uuid4, unique=True, editable=False)
+    member = models.ForeignKey(
+        "membership.Member", verbose_name=_("член Профсоюза"), on_delete=models.PROTECT, related_name="cards"
+    )
+    status = models.CharField(_("статус"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    issued_at = models.DateTimeField(_("выпущен"), auto_now_add=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("выпустил"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    blocked_at = models.DateTimeField(_("заблокирован"), null=True, blank=True)
+    block_reason = models.CharField(_("причина блокировки"), max_length=20, choices=BlockReason.choices, blank=True)
+    replaces = models.OneToOneField(
+        "self",
+        verbose_name=_("взамен билета"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+    )
+
+    class Meta:
+        verbose_name = _("профсоюзный билет")
+        verbose_name_plural = _("профсоюзные билеты")
+        ordering = ["-issued_at", "-id"]
+        constraints = [
+            # A member holds at most one valid card; older ones stay, blocked, for the history and verification.
+            models.UniqueConstraint(
+                fields=["member"], condition=models.Q(status="active"), name="one_active_card_per_member"
+            ),
+            models.CheckConstraint(
+                name="card_blocked_has_reason",
+                condition=models.Q(status="active", blocked_at__isnull=True)
+                | models.Q(status="blocked", blocked_at__isnull=False) & ~models.Q(block_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.grouped_number
+
+    @property
+    def grouped_number(self) -> str:
+        return card_number_grouped(self.number)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE

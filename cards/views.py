@@ -1,0 +1,79 @@
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.access import log_page_view, require_role
+from accounts.models import ORG_STAFF_ROLES, Role
+from cards import documents, selectors, services
+from cards.models import Card
+from membership.selectors import get_member_for_user, member_of_user, user_can_manage_members
+from registry.selectors import org_ancestors_for_user
+
+
+def _card_face(request, card: Card | None) -> dict:
+    """The virtual card's pictures; the QR code carries the signed verification address, never the number."""
+    if card is None or not card.is_active:
+        return {}
+    verify_url = request.build_absolute_uri(reverse("cards:verify", args=[services.card_verification_token(card)]))
+    # Both SVGs are generated here from a number and an address of our own, never from user input.
+    return {"barcode": mark_safe(documents.barcode_svg(card.number)), "qr": mark_safe(documents.qr_svg(verify_url))}
+
+
+@require_role(*ORG_STAFF_ROLES)
+def member_card(request, member_pk):
+    """The member's card as the chair sees and prints it, with the card's history and actions."""
+    member = get_member_for_user(request.user, member_pk)
+    card = selectors.member_active_card(member=member)
+    log_page_view(request, member, card=card.number if card else None)
+    return render(request, "cards/member_card.html", {
+        "member": member, "org": member.organization, "card": card, "cards": selectors.member_cards(member=member),
+        "can_manage": user_can_manage_members(request.user, member.organization),
+        "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
+        "block_reasons": [(value, label) for value, label in Card.BlockReason.choices if value != Card.BlockReason.REISSUED],
+        **_card_face(request, card),
+    })  # fmt: skip
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def card_action(request, member_pk, action):
+    member = get_member_for_user(request.user, member_pk)
+    card = selectors.member_active_card(member=member)
+    try:
+        if action == "issue":
+            services.card_issue(member=member, by=request.user)
+            messages.success(request, _("Электронный профсоюзный билет выпущен."))
+        elif action in ("reissue", "block") and card is not None:
+            reason = request.POST.get("reason", Card.BlockReason.LOST)
+            if action == "reissue":
+                new_card = services.card_reissue(card=card, by=request.user, reason=Card.BlockReason.REISSUED)
+                messages.success(
+                    request, _("Билет перевыпущен: новый номер %(number)s.") % {"number": new_card.grouped_number}
+                )
+            else:
+                services.card_block(card=card, by=request.user, reason=reason)
+                messages.success(request, _("Билет заблокирован."))
+        else:
+            raise Http404
+    except services.CardError as error:
+        messages.error(request, error.message)
+    return redirect("cards:member_card", member_pk=member.pk)
+
+
+@require_role(Role.MEMBER)
+def my_card(request):
+    member = member_of_user(request.user)
+    if member is None:
+        raise Http404
+    card = selectors.member_active_card(member=member)
+    return render(request, "cards/my_card.html", {"member": member, "card": card, **_card_face(request, card)})
+
+
+def verify(request, token):
+    """Public: anyone who scans the QR code learns only whether the card is valid, and whose first name it bears."""
+    result = selectors.card_verification_result(services.card_from_verification_token(token))
+    return render(request, "cards/verify.html", {"result": result}, status=200 if result.state != "unknown" else 404)
