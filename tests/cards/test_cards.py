@@ -139,3 +139,25 @@ def test_member_sees_own_card(client, users, member):
     card = card_issue(member=member, by=users.chair)
     client.force_login(users.member)
     assert card.grouped_number in client.get(reverse("cards:my_card")).content.decode()
+
+
+def _raster(svg: str, *, scale: int = 4):
+    """Draw the barcode SVG's own rectangles into a picture, as a screen or a printer would."""
+    from PIL import Image, ImageDraw
+
+    width, height = (int(value) for value in re.search(r'viewBox="0 0 (\d+) (\d+)"', svg).groups())
+    image = Image.new("L", (width * scale, height * scale), 255)
+    draw = ImageDraw.Draw(image)
+    for x, bar_width in re.findall(r'<rect x="(\d+)" y="0" width="(\d+)"', svg):
+        draw.rectangle([int(x) * scale, 0, (int(x) + int(bar_width)) * scale - 1, height * scale], fill=0)
+    return image
+
+
+def test_barcode_on_the_virtual_card_decodes_to_the_card_number():
+    import zxingcpp
+
+    from cards.documents import barcode_svg
+
+    number = card_number_compose(region_code="50", serial=1234567)
+    results = zxingcpp.read_barcodes(_raster(barcode_svg(number)))
+    assert [(result.text, result.format.name) for result in results] == [(number, "Code128")]
