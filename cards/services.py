@@ -87,6 +87,13 @@ def card_reissue(*, card: Card, by: User, reason: str = Card.BlockReason.LOST) -
     return card_issue(member=card.member, by=by, replaces=blocked)
 
 
+def cards_block_for_member(*, member: Member, by: User | None, reason: str) -> None:
+    """Leaving the union or withdrawing consent blocks the member's valid card (registered in CardsConfig.ready)."""
+    block_reason = {"left": Card.BlockReason.LEFT, "consent_withdrawn": Card.BlockReason.CONSENT_WITHDRAWN}[reason]
+    for card in member.cards.filter(status=Card.Status.ACTIVE):
+        card_block(card=card, by=None, reason=block_reason)
+
+
 def card_verification_token(card: Card) -> str:
     return signing.Signer(salt=VERIFICATION_SALT).sign(card.verification_key.hex)
 

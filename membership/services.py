@@ -69,6 +69,17 @@ def _validate_dates(*, birth_date, union_joined_on, org_joined_on, today: dateti
         raise MembershipError(_("В Профсоюз вступают с 14 лет: проверьте дату рождения и дату вступления."))
 
 
+# Apps above membership (cards) react to a member who stops being served — leaving the union, withdrawing consent —
+# by adding a function here in their AppConfig.ready(); it runs inside the same transaction as the change.
+# Called as listener(member=..., by=..., reason=...), reason being "left" or "consent_withdrawn".
+MEMBER_DEACTIVATION_LISTENERS: list = []
+
+
+def _member_deactivated(*, member: Member, by: User | None, reason: str) -> None:
+    for listener in MEMBER_DEACTIVATION_LISTENERS:
+        listener(member=member, by=by, reason=reason)
+
+
 def member_event_record(*, member: Member, by: User | None, kind: str, changes: dict | None = None, note: str = ""):
     return MemberEvent.objects.create(
         member=member, by=by, kind=kind, organization_id=member.organization_id, changes=changes or {}, note=note
@@ -152,6 +163,7 @@ def member_record_leaving(*, by: User, member: Member, left_on: datetime.date, r
     }
     member_event_record(member=member, by=by, kind=MemberEvent.Kind.LEFT, changes=changes)
     access_log_write(user=by, action=AccessLog.Action.CHANGE, obj=member, details={"changes": changes})
+    _member_deactivated(member=member, by=by, reason="left")
     return member
 
 
@@ -332,6 +344,7 @@ def consent_withdraw(*, by: User, consent: Consent, withdrawn_on: datetime.date)
         member.save(update_fields=["processing_blocked_on", "updated_at"])
         if member.user_id:
             User.objects.filter(pk=member.user_id).update(is_active=False)
+        _member_deactivated(member=member, by=by, reason="consent_withdrawn")
     member_event_record(
         member=member, by=by, kind=MemberEvent.Kind.CONSENT_WITHDRAWN, note=consent.get_purpose_display()
     )

@@ -161,3 +161,26 @@ def test_barcode_on_the_virtual_card_decodes_to_the_card_number():
     number = card_number_compose(region_code="50", serial=1234567)
     results = zxingcpp.read_barcodes(_raster(barcode_svg(number)))
     assert [(result.text, result.format.name) for result in results] == [(number, "Code128")]
+
+
+def test_leaving_the_union_blocks_the_card(client_for, users, member):
+    card = card_issue(member=member, by=users.chair)
+    client_for(users.chair).post(
+        reverse("membership:member_leave", args=[member.pk]), {"left_on": "2025-12-31", "reason": "voluntary"}
+    )
+    card.refresh_from_db()
+    assert (card.status, card.block_reason) == ("blocked", "left")
+
+
+def test_withdrawing_consent_blocks_the_card(users, member):
+    import datetime
+
+    from membership.services import consent_record, consent_withdraw
+
+    card = card_issue(member=member, by=users.chair)
+    consent = consent_record(
+        by=users.chair, member=member, purpose="processing", given_on=datetime.date(2025, 10, 1), method="signed_form"
+    )
+    consent_withdraw(by=users.chair, consent=consent, withdrawn_on=datetime.date(2026, 1, 10))
+    card.refresh_from_db()
+    assert (card.status, card.block_reason) == ("blocked", "consent_withdrawn")
