@@ -13,6 +13,7 @@ def navigation(request):
     if user.role in ORG_STAFF_ROLES and user.organization_id:
         items.append((_("Организации"), reverse("registry:org_tree"), "bi-diagram-3", "registry:org"))
         items.append((_("Члены Профсоюза"), reverse("membership:member_list"), "bi-people", "membership:"))
+        items.append((_("Билеты"), reverse("cards:card_requests"), "bi-credit-card-2-front", "cards:"))
     if user.role in APPARATUS_ROLES:
         items.append((_("Председатели"), reverse("registry:chair_list"), "bi-person-badge", "registry:chair"))
         items.append((_("Сотрудники"), reverse("registry:staff_user_list"), "bi-person-gear", "registry:staff"))

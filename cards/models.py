@@ -89,3 +89,58 @@ class Card(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+
+class CardRequest(models.Model):
+    """Заявка на пластиковый профсоюзный билет: from the chair's request to the card in the member's hands."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Запрошен")
+        APPROVED = "approved", _("Одобрен, ждёт партии")
+        REJECTED = "rejected", _("Отклонён")
+        SENT = "sent", _("Отправлен изготовителю")
+        PRODUCED = "produced", _("Изготовлен")
+        DELIVERED = "delivered", _("Доставлен в организацию")
+        ISSUED = "issued", _("Выдан члену Профсоюза")
+        CANCELLED = "cancelled", _("Отменён")
+
+    OPEN_STATUSES = (Status.REQUESTED, Status.APPROVED, Status.SENT, Status.PRODUCED, Status.DELIVERED)
+
+    member = models.ForeignKey(
+        "membership.Member", verbose_name=_("член Профсоюза"), on_delete=models.PROTECT, related_name="card_requests"
+    )
+    card = models.ForeignKey(
+        Card, verbose_name=_("билет"), on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("запросил"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("запрошен"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("рассмотрел"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("рассмотрен"), null=True, blank=True)
+    reject_reason = models.CharField(_("причина отказа"), max_length=500, blank=True)
+    issued_at = models.DateTimeField(_("выдан"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("заявка на пластиковый билет")
+        verbose_name_plural = _("заявки на пластиковые билеты")
+        ordering = ["requested_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(status__in=["requested", "approved", "sent", "produced", "delivered"]),
+                name="one_open_card_request_per_member",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "requested_at"], name="card_request_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.member} ({self.get_status_display()})"

@@ -1,9 +1,12 @@
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
+from django.http import Http404
 
-from cards.models import Card
+from accounts.models import User
+from cards.models import Card, CardRequest
 from membership.models import Member
+from membership.selectors import members_visible_to
 
 
 def member_cards(*, member: Member) -> QuerySet[Card]:
@@ -29,3 +32,22 @@ def card_verification_result(card: Card | None) -> VerificationResult:
     holder = f"{member.first_name} {member.last_name[:1]}." if member.last_name else member.first_name
     valid = card.is_active and member.status == Member.Status.ACTIVE and not member.processing_blocked_on
     return VerificationResult("valid" if valid else "blocked", holder)
+
+
+def card_requests_visible_to(*, user: User, status: str = "") -> QuerySet[CardRequest]:
+    """Plastic-card requests of the members the user may see, oldest first (the order of the queue)."""
+    qs = CardRequest.objects.filter(member__in=members_visible_to(user)).select_related(
+        "member", "member__organization", "card", "requested_by"
+    )
+    if status == "open":
+        qs = qs.filter(status__in=CardRequest.OPEN_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    return qs.order_by("requested_at", "id")
+
+
+def get_card_request_for_user(user: User, pk: int) -> CardRequest:
+    try:
+        return card_requests_visible_to(user=user).get(pk=pk)
+    except CardRequest.DoesNotExist:
+        raise Http404 from None

@@ -5,13 +5,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import AccessLog, User
+from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write
-from cards.models import Card, CardSerialCounter
+from cards.models import Card, CardRequest, CardSerialCounter
 from cards.numbers import card_number_compose
 from membership.models import Member
 from membership.selectors import user_can_manage_members
-from registry.models import Region
+from registry.models import Organization, Region
+from registry.selectors import org_is_visible_to
 
 VERIFICATION_SALT = "cards.verification"
 
@@ -104,3 +105,116 @@ def card_from_verification_token(token: str) -> Card | None:
     except signing.BadSignature:
         return None
     return Card.objects.select_related("member").filter(verification_key=key).first()
+
+
+# Who decides on plastic cards: the regional organisation (and the central office over everyone).
+CARD_DECIDING_ROLES = (Role.REGIONAL, Role.CENTRAL)
+
+
+def _open_request_exists(member: Member) -> bool:
+    return member.card_requests.filter(status__in=CardRequest.OPEN_STATUSES).exists()
+
+
+@transaction.atomic
+def card_request_create(*, member: Member, by: User) -> CardRequest:
+    """The chair asks for a plastic card for one member."""
+    if not user_can_manage_members(by, member.organization):
+        raise PermissionDenied
+    member = Member.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
+    _ensure_can_issue(member)
+    if _open_request_exists(member):
+        raise CardError(_("Заявка на пластиковый билет для этого члена Профсоюза уже подана."))
+    request = CardRequest.objects.create(member=member, requested_by=by)
+    access_log_write(user=by, action=AccessLog.Action.CREATE, obj=member, details={"card_request": request.pk})
+    return request
+
+
+@transaction.atomic
+def card_requests_for_members_without_card(*, organization: Organization, by: User) -> int:
+    """One request for every current member of the organisation who has neither a plastic card nor a request."""
+    if not user_can_manage_members(by, organization):
+        raise PermissionDenied
+    members = Member.objects.filter(
+        organization__in=Organization.objects.subtree_of(organization).values("id"),
+        status=Member.Status.ACTIVE,
+        processing_blocked_on__isnull=True,
+    ).exclude(card_requests__status__in=[*CardRequest.OPEN_STATUSES, CardRequest.Status.ISSUED])
+    created = CardRequest.objects.bulk_create(CardRequest(member=member, requested_by=by) for member in members)
+    if created:
+        access_log_write(
+            user=by, action=AccessLog.Action.CREATE, object_type="cards.cardrequest", organization_path=organization.path,
+            object_repr=f"Заявки на билеты: {organization.display_name}", details={"count": len(created)},
+        )  # fmt: skip
+    return len(created)
+
+
+def user_can_decide_card_request(user: User, request: CardRequest) -> bool:
+    return user.role in CARD_DECIDING_ROLES and org_is_visible_to(user, request.member.organization)
+
+
+def _locked_request(request: CardRequest, *, expected: str) -> CardRequest:
+    request = (
+        CardRequest.objects.select_for_update(of=("self",)).select_related("member__organization").get(pk=request.pk)
+    )
+    if request.status != expected:
+        raise CardError(
+            _("Заявка уже в статусе «%(status)s»: это действие к ней не применяется.")
+            % {"status": request.get_status_display()}
+        )
+    return request
+
+
+@transaction.atomic
+def card_request_approve(*, request: CardRequest, by: User) -> CardRequest:
+    """Regional staff approve: the member gets a card number now (if none yet), the request waits for a batch."""
+    request = _locked_request(request, expected=CardRequest.Status.REQUESTED)
+    if not user_can_decide_card_request(by, request):
+        raise PermissionDenied
+    member = request.member
+    card = member.cards.filter(status=Card.Status.ACTIVE).first()
+    if card is None:
+        _ensure_can_issue(member)
+        card = Card.objects.create(
+            number=card_number_allocate(region=member.organization.region), member=member, issued_by=by
+        )
+    request.status, request.card, request.decided_by, request.decided_at = (
+        CardRequest.Status.APPROVED, card, by, timezone.now()
+    )  # fmt: skip
+    request.save(update_fields=["status", "card", "decided_by", "decided_at"])
+    return request
+
+
+@transaction.atomic
+def card_request_reject(*, request: CardRequest, by: User, reason: str) -> CardRequest:
+    request = _locked_request(request, expected=CardRequest.Status.REQUESTED)
+    if not user_can_decide_card_request(by, request):
+        raise PermissionDenied
+    if not reason.strip():
+        raise CardError(_("Укажите причину отказа: её увидит председатель."))
+    request.status, request.reject_reason, request.decided_by, request.decided_at = (
+        CardRequest.Status.REJECTED, reason.strip(), by, timezone.now()
+    )  # fmt: skip
+    request.save(update_fields=["status", "reject_reason", "decided_by", "decided_at"])
+    return request
+
+
+@transaction.atomic
+def card_request_cancel(*, request: CardRequest, by: User) -> CardRequest:
+    """The chair withdraws a request nobody has decided on yet."""
+    request = _locked_request(request, expected=CardRequest.Status.REQUESTED)
+    if not user_can_manage_members(by, request.member.organization):
+        raise PermissionDenied
+    request.status = CardRequest.Status.CANCELLED
+    request.save(update_fields=["status"])
+    return request
+
+
+@transaction.atomic
+def card_request_mark_issued(*, request: CardRequest, by: User) -> CardRequest:
+    """The chair hands the delivered plastic card to the member."""
+    request = _locked_request(request, expected=CardRequest.Status.DELIVERED)
+    if not user_can_manage_members(by, request.member.organization):
+        raise PermissionDenied
+    request.status, request.issued_at = CardRequest.Status.ISSUED, timezone.now()
+    request.save(update_fields=["status", "issued_at"])
+    return request

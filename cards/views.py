@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.access import log_page_view, require_role
 from accounts.models import ORG_STAFF_ROLES, Role
 from cards import documents, selectors, services
-from cards.models import Card
+from cards.models import Card, CardRequest
 from membership.selectors import get_member_for_user, member_of_user, user_can_manage_members
 from registry.selectors import org_ancestors_for_user
 
@@ -77,3 +78,65 @@ def verify(request, token):
     """Public: anyone who scans the QR code learns only whether the card is valid, and whose first name it bears."""
     result = selectors.card_verification_result(services.card_from_verification_token(token))
     return render(request, "cards/verify.html", {"result": result}, status=200 if result.state != "unknown" else 404)
+
+
+REQUESTS_PAGE_SIZE = 100
+
+
+@require_role(*ORG_STAFF_ROLES)
+def card_requests(request):
+    """Chairs follow their requests; regional staff work the queue (approve or reject)."""
+    deciding = request.user.role in services.CARD_DECIDING_ROLES
+    status = request.GET.get("status", "requested" if deciding else "open")
+    if status not in {"open", ""} | set(CardRequest.Status.values):
+        status = "open"
+    page = Paginator(selectors.card_requests_visible_to(user=request.user, status=status), REQUESTS_PAGE_SIZE)
+    org = request.user.organization
+    return render(request, "cards/card_requests.html", {
+        "page": page.get_page(request.GET.get("page")), "status": status, "statuses": CardRequest.Status.choices,
+        "deciding": deciding, "org": org, "can_request_for_all": user_can_manage_members(request.user, org),
+    })  # fmt: skip
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def card_request_create(request, member_pk):
+    member = get_member_for_user(request.user, member_pk)
+    try:
+        services.card_request_create(member=member, by=request.user)
+    except services.CardError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Заявка на пластиковый билет подана."))
+    return redirect("cards:member_card", member_pk=member.pk)
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def card_requests_for_all(request):
+    count = services.card_requests_for_members_without_card(organization=request.user.organization, by=request.user)
+    messages.success(request, _("Подано заявок: %(count)s.") % {"count": count})
+    return redirect("cards:card_requests")
+
+
+@require_POST
+@require_role(*ORG_STAFF_ROLES)
+def card_request_action(request, pk, action):
+    card_request = selectors.get_card_request_for_user(request.user, pk)
+    handlers = {
+        "approve": lambda: services.card_request_approve(request=card_request, by=request.user),
+        "reject": lambda: services.card_request_reject(
+            request=card_request, by=request.user, reason=request.POST.get("reason", "")
+        ),
+        "cancel": lambda: services.card_request_cancel(request=card_request, by=request.user),
+        "issued": lambda: services.card_request_mark_issued(request=card_request, by=request.user),
+    }
+    if action not in handlers:
+        raise Http404
+    try:
+        handlers[action]()
+    except services.CardError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Заявка: %(member)s — готово.") % {"member": card_request.member.full_name})
+    return redirect(request.POST.get("next") or "cards:card_requests")
