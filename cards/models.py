@@ -128,6 +128,9 @@ class CardRequest(models.Model):
     decided_at = models.DateTimeField(_("рассмотрен"), null=True, blank=True)
     reject_reason = models.CharField(_("причина отказа"), max_length=500, blank=True)
     issued_at = models.DateTimeField(_("выдан"), null=True, blank=True)
+    batch = models.ForeignKey(
+        "CardBatch", verbose_name=_("партия"), on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
 
     class Meta:
         verbose_name = _("заявка на пластиковый билет")
@@ -144,3 +147,44 @@ class CardRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} ({self.get_status_display()})"
+
+
+class CardBatch(models.Model):
+    """Партия пластиковых билетов для изготовителя: approved requests of one region and their vendor package."""
+
+    class Status(models.TextChoices):
+        BUILDING = "building", _("Готовится пакет")
+        READY = "ready", _("Пакет готов")
+        FAILED = "failed", _("Сбой при подготовке")
+        SENT = "sent", _("Отправлена изготовителю")
+        PRODUCED = "produced", _("Изготовлена")
+        DELIVERED = "delivered", _("Доставлена в организации")
+
+    # The statuses a batch moves through after its package is ready, and what its requests become.
+    NEXT_STATUS = {Status.READY: Status.SENT, Status.SENT: Status.PRODUCED, Status.PRODUCED: Status.DELIVERED}
+
+    organization = models.ForeignKey(
+        "registry.Organization", verbose_name=_("региональная организация"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("сформировал"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("сформирована"), auto_now_add=True)
+    status = models.CharField(_("статус"), max_length=10, choices=Status.choices, default=Status.BUILDING)
+    card_count = models.PositiveIntegerField(_("билетов"), default=0)
+    package = models.FileField(_("пакет для изготовителя"), upload_to="card-batches/%Y/", blank=True)
+    package_sha256 = models.CharField(_("SHA-256 пакета"), max_length=64, blank=True)
+    failure = models.TextField(_("описание сбоя"), blank=True)
+    status_changed_at = models.DateTimeField(_("статус изменён"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("партия билетов")
+        verbose_name_plural = _("партии билетов")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Партия № {self.pk} ({self.card_count})"
+
+    @property
+    def is_building(self) -> bool:
+        return self.status == self.Status.BUILDING

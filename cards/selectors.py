@@ -1,12 +1,14 @@
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from cards.models import Card, CardRequest
+from cards.models import Card, CardBatch, CardRequest
 from membership.models import Member
 from membership.selectors import members_visible_to
+from registry.selectors import orgs_visible_to
 
 
 def member_cards(*, member: Member) -> QuerySet[Card]:
@@ -51,3 +53,25 @@ def get_card_request_for_user(user: User, pk: int) -> CardRequest:
         return card_requests_visible_to(user=user).get(pk=pk)
     except CardRequest.DoesNotExist:
         raise Http404 from None
+
+
+def card_batches_visible_to(*, user: User) -> QuerySet[CardBatch]:
+    return CardBatch.objects.filter(organization__in=orgs_visible_to(user).values("id")).select_related(
+        "organization", "created_by"
+    )
+
+
+def get_card_batch_for_user(user: User, pk: int) -> CardBatch:
+    try:
+        return card_batches_visible_to(user=user).get(pk=pk)
+    except CardBatch.DoesNotExist:
+        raise Http404 from None
+
+
+def batch_progress_key(batch_id: int) -> str:
+    """Progress of a package build lives in the cache: the build's own writes are invisible until it commits."""
+    return f"card-batch-progress-{batch_id}"
+
+
+def card_batch_progress(batch: CardBatch) -> int:
+    return cache.get(batch_progress_key(batch.pk), 0) if batch.is_building else 100

@@ -1,5 +1,9 @@
+import hashlib
+
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -7,12 +11,14 @@ from django.utils.translation import gettext as _
 
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write
-from cards.models import Card, CardRequest, CardSerialCounter
+from cards.models import Card, CardBatch, CardRequest, CardSerialCounter
 from cards.numbers import card_number_compose
+from cards.package import CardFace, vendor_package
+from cards.selectors import batch_progress_key
 from membership.models import Member
 from membership.selectors import user_can_manage_members
 from registry.models import Organization, Region
-from registry.selectors import org_is_visible_to
+from registry.selectors import org_is_visible_to, orgs_visible_to
 
 VERIFICATION_SALT = "cards.verification"
 
@@ -218,3 +224,87 @@ def card_request_mark_issued(*, request: CardRequest, by: User) -> CardRequest:
     request.status, request.issued_at = CardRequest.Status.ISSUED, timezone.now()
     request.save(update_fields=["status", "issued_at"])
     return request
+
+
+@transaction.atomic
+def card_batch_form(*, by: User) -> CardBatch:
+    """Gather every approved request of the user's region that is in no batch yet into a new batch."""
+    if by.role not in CARD_DECIDING_ROLES:
+        raise PermissionDenied
+    requests = CardRequest.objects.select_for_update(of=("self",)).filter(
+        status=CardRequest.Status.APPROVED,
+        batch__isnull=True,
+        member__organization__in=orgs_visible_to(by).values("id"),
+    )
+    ids = list(requests.values_list("id", flat=True))
+    if not ids:
+        raise CardError(_("Одобренных заявок вне партий нет: формировать нечего."))
+    batch = CardBatch.objects.create(organization=by.organization, created_by=by, card_count=len(ids))
+    CardRequest.objects.filter(pk__in=ids).update(batch=batch)
+    access_log_write(user=by, action=AccessLog.Action.CREATE, object_type="cards.cardbatch", object_id=str(batch.pk),
+                     object_repr=str(batch), organization_path=by.organization.path, details={"count": len(ids)})  # fmt: skip
+    return batch
+
+
+def _batch_faces(batch: CardBatch) -> list[CardFace]:
+    requests = batch.requests.select_related("card", "member", "member__organization__region").order_by("card__number")
+    return [
+        CardFace(
+            number=request.card.number,
+            last_name=request.member.last_name,
+            first_name=request.member.first_name,
+            middle_name=request.member.middle_name,
+            organization=request.member.organization.name,
+            region=request.member.organization.region.name if request.member.organization.region else "",
+        )
+        for request in requests
+    ]
+
+
+def card_batch_build(*, batch_id: int) -> CardBatch:
+    """Build the vendor package. Safe to run again: numbers were fixed at approval, the rows come from the batch,
+    so a retried task writes the same cards once; a finished package is left as it is."""
+    batch = CardBatch.objects.get(pk=batch_id)
+    if batch.status != CardBatch.Status.BUILDING:
+        return batch
+
+    def progress(percent: int) -> None:
+        cache.set(batch_progress_key(batch_id), percent, timeout=3600)
+
+    content = vendor_package(batch_id=batch.pk, faces=_batch_faces(batch), progress=progress)
+    with transaction.atomic():
+        batch = CardBatch.objects.select_for_update().get(pk=batch_id)
+        if batch.status != CardBatch.Status.BUILDING:
+            return batch
+        batch.package.save(f"batch-{batch.pk}.zip", ContentFile(content), save=False)
+        batch.package_sha256 = hashlib.sha256(content).hexdigest()
+        batch.status, batch.status_changed_at = CardBatch.Status.READY, timezone.now()
+        batch.save(update_fields=["package", "package_sha256", "status", "status_changed_at"])
+    progress(100)
+    return batch
+
+
+@transaction.atomic
+def card_batch_advance(*, batch: CardBatch, by: User) -> CardBatch:
+    """Отметить: отправлена изготовителю → изготовлена → доставлена; the batch's requests follow."""
+    batch = CardBatch.objects.select_for_update().get(pk=batch.pk)
+    if by.role not in CARD_DECIDING_ROLES or not org_is_visible_to(by, batch.organization):
+        raise PermissionDenied
+    next_status = CardBatch.NEXT_STATUS.get(batch.status)
+    if next_status is None:
+        raise CardError(
+            _("Партия в статусе «%(status)s»: следующего шага нет.") % {"status": batch.get_status_display()}
+        )
+    batch.status, batch.status_changed_at = next_status, timezone.now()
+    batch.save(update_fields=["status", "status_changed_at"])
+    batch.requests.exclude(status__in=[CardRequest.Status.ISSUED, CardRequest.Status.CANCELLED]).update(
+        status={CardBatch.Status.SENT: CardRequest.Status.SENT, CardBatch.Status.PRODUCED: CardRequest.Status.PRODUCED,
+                CardBatch.Status.DELIVERED: CardRequest.Status.DELIVERED}[next_status]
+    )  # fmt: skip
+    return batch
+
+
+def card_batch_download_log(*, batch: CardBatch, by: User) -> None:
+    """The package holds names of members: its every download is an export in the 152-FZ log."""
+    access_log_write(user=by, action=AccessLog.Action.EXPORT, object_type="cards.cardbatch", object_id=str(batch.pk),
+                     object_repr=str(batch), organization_path=batch.organization.path, details={"count": batch.card_count})  # fmt: skip

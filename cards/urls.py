@@ -12,5 +12,11 @@ urlpatterns = [
     path("requests/", views.card_requests, name="card_requests"),
     path("requests/for-all/", views.card_requests_for_all, name="card_requests_for_all"),
     path("requests/<int:pk>/<slug:action>/", views.card_request_action, name="card_request_action"),
+    path("batches/", views.card_batches, name="card_batches"),
+    path("batches/form/", views.card_batch_form, name="card_batch_form"),
+    path("batches/<int:pk>/", views.card_batch, name="card_batch"),
+    path("batches/<int:pk>/status/", views.card_batch_status, name="card_batch_status"),
+    path("batches/<int:pk>/package/", views.card_batch_download, name="card_batch_download"),
+    path("batches/<int:pk>/advance/", views.card_batch_advance, name="card_batch_advance"),
     path("v/<str:token>/", views.verify, name="verify"),
 ]

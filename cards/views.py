@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.db import transaction
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -9,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import log_page_view, require_role
 from accounts.models import ORG_STAFF_ROLES, Role
-from cards import documents, selectors, services
+from cards import documents, selectors, services, tasks
 from cards.models import Card, CardRequest
 from membership.selectors import get_member_for_user, member_of_user, user_can_manage_members
 from registry.selectors import org_ancestors_for_user
@@ -140,3 +141,66 @@ def card_request_action(request, pk, action):
     else:
         messages.success(request, _("Заявка: %(member)s — готово.") % {"member": card_request.member.full_name})
     return redirect(request.POST.get("next") or "cards:card_requests")
+
+
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batches(request):
+    return render(
+        request, "cards/card_batches.html", {"batches": selectors.card_batches_visible_to(user=request.user)[:200]}
+    )
+
+
+@require_POST
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batch_form(request):
+    try:
+        batch = services.card_batch_form(by=request.user)
+    except services.CardError as error:
+        messages.error(request, error.message)
+        return redirect("cards:card_requests")
+    transaction.on_commit(lambda: tasks.card_batch_build.delay(batch.pk))
+    messages.success(
+        request,
+        _("Партия № %(number)s сформирована: %(count)s билетов.") % {"number": batch.pk, "count": batch.card_count},
+    )
+    return redirect("cards:card_batch", pk=batch.pk)
+
+
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batch(request, pk):
+    batch = selectors.get_card_batch_for_user(request.user, pk)
+    return render(request, "cards/card_batch.html", {
+        "batch": batch, "progress": selectors.card_batch_progress(batch),
+        "requests": batch.requests.select_related("member", "member__organization", "card").order_by("card__number")[:500],
+        "next_status": batch.NEXT_STATUS.get(batch.status),
+    })  # fmt: skip
+
+
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batch_status(request, pk):
+    batch = selectors.get_card_batch_for_user(request.user, pk)
+    return JsonResponse(
+        {"status": batch.status, "running": batch.is_building, "progress": selectors.card_batch_progress(batch)}
+    )
+
+
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batch_download(request, pk):
+    batch = selectors.get_card_batch_for_user(request.user, pk)
+    if not batch.package:
+        raise Http404
+    services.card_batch_download_log(batch=batch, by=request.user)
+    return FileResponse(batch.package.open("rb"), as_attachment=True, filename=f"partiya-{batch.pk}.zip")
+
+
+@require_POST
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batch_advance(request, pk):
+    batch = selectors.get_card_batch_for_user(request.user, pk)
+    try:
+        batch = services.card_batch_advance(batch=batch, by=request.user)
+    except services.CardError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Партия: %(status)s.") % {"status": batch.get_status_display()})
+    return redirect("cards:card_batch", pk=batch.pk)
