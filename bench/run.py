@@ -242,7 +242,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
     import members
 
     figures = []
-    print(f"5/8 Список членов ППО около 2 000 человек, {requests} запросов…", flush=True)
+    print(f"5/9 Список членов ППО около 2 000 человек, {requests} запросов…", flush=True)
     timings, size = members.measure_member_list(requests=requests, seed=seed)
     p95 = percentile(timings, 0.95)
     figures += [
@@ -250,7 +250,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
         Figure(f"Список членов ППО ({grouped(size)} чел.), председатель: p95", p95, "мс",
                f"≤ {members.MEMBER_LIST_P95_TARGET_MS:g} мс", p95 <= members.MEMBER_LIST_P95_TARGET_MS),
     ]  # fmt: skip
-    print(f"6/8 Поиск по фамилии в регионе, {requests} запросов…", flush=True)
+    print(f"6/9 Поиск по фамилии в регионе, {requests} запросов…", flush=True)
     timings, _sample = members.measure_region_search(requests=requests, seed=seed)
     p95 = percentile(timings, 0.95)
     figures += [
@@ -258,7 +258,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
         Figure("Поиск по фамилии по региону (Москва): p95", p95, "мс",
                f"≤ {members.REGION_SEARCH_P95_TARGET_MS:g} мс", p95 <= members.REGION_SEARCH_P95_TARGET_MS),
     ]  # fmt: skip
-    print(f"7/8 Загрузка {grouped(members.IMPORT_ROWS)} строк из .xlsx…", flush=True)
+    print(f"7/9 Загрузка {grouped(members.IMPORT_ROWS)} строк из .xlsx…", flush=True)
     checking, committing, total, status, written = members.measure_import(seed=seed)
     figures += [
         Figure("Загрузка 100 000 строк: проверка и предпросмотр", checking, "с"),
@@ -266,7 +266,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
         Figure("Загрузка 100 000 строк: всего", total, "с", f"≤ {members.IMPORT_TARGET_SECONDS:g} с",
                total <= members.IMPORT_TARGET_SECONDS and status == "committed" and written == members.IMPORT_ROWS),
     ]  # fmt: skip
-    print("8/8 Выгрузка в .csv и .xlsx…", flush=True)
+    print("8/9 Выгрузка в .csv и .xlsx…", flush=True)
     for fmt in ("csv", "xlsx"):
         seconds, rows, start_mb, growth_mb = members.measure_export(fmt)
         figures += [
@@ -275,6 +275,23 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
             Figure(f"  рост памяти процесса (RSS) за выгрузку .{fmt}, от {start_mb:.0f} МБ", growth_mb, "МБ"),
         ]  # fmt: skip
     return figures
+
+
+def measure_cards() -> list[Figure]:
+    """Issue 4's figure: a 10,000-card vendor package."""
+    import card_batches
+
+    print(f"9/9 Партия из {grouped(card_batches.BATCH_CARDS)} билетов: одобрение заявок и пакет для изготовителя…", flush=True)
+    approving, building, rate, growth_mb, size = card_batches.measure_card_batch()
+    return [
+        Figure("Одобрение 10 000 заявок (номер каждому под блокировкой)", approving, "с"),
+        Figure("Пакет партии 10 000 билетов (PDF, CSV, manifest, ZIP)", building, "с",
+               f"≤ {card_batches.BATCH_TARGET_SECONDS:g} с", building <= card_batches.BATCH_TARGET_SECONDS),
+        Figure("  билетов в секунду", rate, "бил./с"),
+        Figure("  рост памяти процесса (RSS) при сборке пакета", growth_mb, "МБ",
+               f"< {card_batches.BATCH_MEMORY_TARGET_MB:g} МБ", growth_mb < card_batches.BATCH_MEMORY_TARGET_MB),
+        Figure("  размер пакета", size / 1024 / 1024, "МБ"),
+    ]  # fmt: skip
 
 
 def grouped(value: float) -> str:
@@ -301,7 +318,7 @@ def main() -> None:
     machine = machine_info()
     figures: list[Figure] = []
 
-    print(f"1/8 Сырой COPY {grouped(args.members)} строк…", flush=True)
+    print(f"1/9 Сырой COPY {grouped(args.members)} строк…", flush=True)
     generator_rate, raw_rate, unlogged_rate = measure_raw_copy(members=args.members, seed=args.seed)
     figures += [
         Figure("Генератор строк без базы", generator_rate, "строк/с"),
@@ -309,7 +326,7 @@ def main() -> None:
         Figure("Сырой COPY: то же, UNLOGGED", unlogged_rate, "строк/с"),
     ]
 
-    print(f"2/8 seed_demo --members {grouped(args.members)} --seed {args.seed}…", flush=True)
+    print(f"2/9 seed_demo --members {grouped(args.members)} --seed {args.seed}…", flush=True)
     command_seconds, report = measure_seeding(members=args.members, seed=args.seed)
     member_phase_rate = args.members / report.seconds["members"]
     command_rate = args.members / command_seconds
@@ -327,7 +344,7 @@ def main() -> None:
         Figure("  из неё индексы и ключи", report.seconds.get("member_indexes", 0.0), "с"),
     ]  # fmt: skip
 
-    print(f"3/8 Поддерево региона, {args.lookups} запросов…", flush=True)
+    print(f"3/9 Поддерево региона, {args.lookups} запросов…", flush=True)
     subtree_ms, largest_subtree, plan = measure_subtree(repetitions=args.lookups, seed=args.seed)
     uses_index = any("Index" in line for line in plan)
     figures += [
@@ -338,7 +355,7 @@ def main() -> None:
         Figure("  план запроса идёт по индексу", uses_index, "", "index scan", uses_index, "да" if uses_index else "нет"),
     ]  # fmt: skip
 
-    print(f"4/8 Страница организации, по {args.requests} запросов…", flush=True)
+    print(f"4/9 Страница организации, по {args.requests} запросов…", flush=True)
     for label, timings in measure_pages(requests=args.requests, seed=args.seed):
         p95 = percentile(timings, 0.95)
         figures += [
@@ -347,6 +364,7 @@ def main() -> None:
         ]
 
     figures += measure_member_register(requests=args.requests, seed=args.seed)
+    figures += measure_cards()
 
     machine["load_average_at_end"] = os.getloadavg()
     result = {

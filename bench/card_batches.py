@@ -1,0 +1,41 @@
+"""Benchmark of issue 4, run by bench/run.py last: a 10,000-card batch package built by the Celery task's service.
+
+Requests are approved through the real service (each takes a number under the region's counter lock), then the
+batch is formed and its package built; time, cards per second and the process's resident-memory growth are reported.
+"""
+
+import time
+
+from members import PeakResidentMemory
+
+BATCH_CARDS = 10_000
+BATCH_TARGET_SECONDS = 30.0
+BATCH_MEMORY_TARGET_MB = 500.0
+
+
+def measure_card_batch() -> tuple[float, float, float, float, int]:
+    """(seconds to approve the requests, seconds to build the package, cards/s, memory growth MB, package bytes)."""
+    from accounts.models import User
+    from cards.models import CardBatch, CardRequest
+    from cards.services import card_batch_build, card_batch_form, card_request_approve
+    from membership.models import Member
+    from registry.models import Organization
+
+    regional = User.objects.get(username="regional")
+    region_orgs = Organization.objects.subtree_of(regional.organization).values("id")
+    members = Member.objects.filter(organization__in=region_orgs, status="active", processing_blocked_on__isnull=True)
+    requests = CardRequest.objects.bulk_create(
+        CardRequest(member=member, requested_by=regional) for member in members.order_by("id")[:BATCH_CARDS]
+    )
+    started = time.perf_counter()
+    for request in requests:
+        card_request_approve(request=request, by=regional)
+    approving = time.perf_counter() - started
+    batch = card_batch_form(by=regional)
+    with PeakResidentMemory() as memory:
+        started = time.perf_counter()
+        batch = card_batch_build(batch_id=batch.pk)
+        building = time.perf_counter() - started
+    if batch.status != CardBatch.Status.READY or batch.card_count != len(requests):
+        raise SystemExit(f"batch {batch.pk}: {batch.status}, {batch.card_count} cards")
+    return approving, building, batch.card_count / building, memory.peak_mb - memory.start_mb, batch.package.size
