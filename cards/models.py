@@ -96,7 +96,7 @@ class CardRequest(models.Model):
 
     class Status(models.TextChoices):
         REQUESTED = "requested", _("Запрошен")
-        APPROVED = "approved", _("Одобрен, ждёт партии")
+        APPROVED = "approved", _("Одобрен")
         REJECTED = "rejected", _("Отклонён")
         SENT = "sent", _("Отправлен изготовителю")
         PRODUCED = "produced", _("Изготовлен")

@@ -108,14 +108,18 @@ def log_in():
 
 @pytest.fixture
 def screenshot():
-    """screenshot(page, name) refreshes screenshots/<name>.png; a read-only checkout only gets a warning."""
+    """screenshot(page, name) refreshes screenshots/<name>.png; screenshot.save_bytes(name, png) stores a picture
+    made otherwise (a rendered PDF page). A read-only checkout only gets a warning."""
 
-    def save(page, name: str) -> None:
-        image = page.screenshot(full_page=True)
+    def save_bytes(name: str, image: bytes) -> None:
         try:
             SCREENSHOTS_DIR.mkdir(exist_ok=True)
             (SCREENSHOTS_DIR / f"{name}.png").write_bytes(image)
         except OSError as error:
             warnings.warn(f"screenshot {name}.png not saved: {error}", stacklevel=2)
 
+    def save(page, name: str) -> None:
+        save_bytes(name, page.screenshot(full_page=True))
+
+    save.save_bytes = save_bytes
     return save

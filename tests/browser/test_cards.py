@@ -24,3 +24,39 @@ def test_member_shows_the_virtual_card_on_a_phone(phone_page, users, union, log_
     phone_page.goto(f"/cards/v/{card_verification_token(card)}/")
     assert phone_page.get_by_test_id("verdict").inner_text() == "Билет действителен"
     assert "Анна А." in phone_page.content() and "Алексеева" not in phone_page.content()
+
+
+def test_region_forms_a_batch_and_gets_the_vendor_package(page, users, union, log_in, screenshot, settings, tmp_path):
+    import io
+    import zipfile
+
+    import pypdfium2
+
+    from cards.services import card_request_approve, card_request_create
+
+    settings.MEDIA_ROOT = tmp_path
+    for number in range(12):
+        member = MemberFactory(organization=union.primary_a1a, last_name=f"Пакетова{number}", first_name="Вера",
+                               middle_name="Ильинична", search_name=f"пакетова{number} вера ильинична")  # fmt: skip
+        card_request_approve(request=card_request_create(member=member, by=users.chair), by=users.regional)
+
+    log_in(page, users.regional.username, TEST_PASSWORD)
+    page.goto("/cards/requests/?status=approved")
+    screenshot(page, "card-requests")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Сформировать партию из одобренных").first.click()
+    page.wait_for_selector("text=Пакет для изготовителя (ZIP)")
+    screenshot(page, "card-batch")
+
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Пакет для изготовителя (ZIP)").click()
+    with zipfile.ZipFile(download.value.path()) as archive:
+        pdf = archive.read("cards.pdf")
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        sheet = document[12].render(scale=110 / 72).to_pil()  # the first A4 sheet, after twelve proofs
+    finally:
+        document.close()
+    image = io.BytesIO()
+    sheet.save(image, format="PNG")
+    screenshot.save_bytes("card-sheet", image.getvalue())
