@@ -281,7 +281,10 @@ def measure_cards() -> list[Figure]:
     """Issue 4's figure: a 10,000-card vendor package."""
     import card_batches
 
-    print(f"9/9 Партия из {grouped(card_batches.BATCH_CARDS)} билетов: одобрение заявок и пакет для изготовителя…", flush=True)
+    print(
+        f"9/9 Партия из {grouped(card_batches.BATCH_CARDS)} билетов: одобрение заявок и пакет для изготовителя…",
+        flush=True,
+    )
     approving, building, rate, growth_mb, size = card_batches.measure_card_batch()
     return [
         Figure("Одобрение 10 000 заявок (номер каждому под блокировкой)", approving, "с"),
