@@ -25,6 +25,11 @@ class MemberFilterForm(forms.Form):
         required=False,
         choices=[("", _("все")), ("1", _("только педагоги")), ("0", _("кроме педагогов"))],
     )
+    card = forms.ChoiceField(
+        label=_("Профсоюзный билет"),
+        required=False,
+        choices=[("", _("все")), ("valid", _("есть действующий")), ("none", _("нет действующего"))],
+    )
     sort = forms.ChoiceField(
         label=_("Порядок"),
         required=False,
@@ -50,6 +55,7 @@ class MemberFilterForm(forms.Form):
             status="" if status == "all" else status,
             age_group=data.get("age", ""),
             teaching=data.get("teaching", ""),
+            card=data.get("card", ""),
             ordering=sort if sort in MEMBER_ORDERINGS else "name",
         )
 

@@ -46,6 +46,7 @@ class MemberFilters:
     status: str = Member.Status.ACTIVE
     age_group: str = ""
     teaching: str = ""  # "", "1", "0"
+    card: str = ""  # "", "valid", "none": whether the member holds a valid union card
     ordering: str = "name"
 
 
@@ -132,6 +133,10 @@ def member_list(*, user: User, filters: MemberFilters) -> QuerySet[Member]:
         qs = qs.filter(is_teaching_staff=filters.teaching == "1")
     if filters.age_group:
         qs = qs.filter(_birth_date_bounds(filters.age_group, timezone.localdate()))
+    if filters.card in ("valid", "none"):
+        # "cards" is the reverse name of the cards app's Card.member; a member holds at most one valid card.
+        holds_valid_card = Q(cards__status="active")
+        qs = qs.filter(holds_valid_card) if filters.card == "valid" else qs.exclude(holds_valid_card)
     ordering = MEMBER_ORDERINGS.get(filters.ordering, MEMBER_ORDERINGS["name"])
     order_by = []
     for name, direction in ordering:

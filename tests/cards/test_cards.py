@@ -184,3 +184,13 @@ def test_withdrawing_consent_blocks_the_card(users, member):
     consent_withdraw(by=users.chair, consent=consent, withdrawn_on=datetime.date(2026, 1, 10))
     card.refresh_from_db()
     assert (card.status, card.block_reason) == ("blocked", "consent_withdrawn")
+
+
+def test_member_list_filters_by_valid_card(client_for, users, union, member):
+    without = MemberFactory(organization=union.primary_a1a, last_name="Бескартная", search_name="бескартная мария")
+    card_issue(member=member, by=users.chair)
+    client = client_for(users.chair)
+    with_card = client.get(reverse("membership:member_list"), {"card": "valid"}).content.decode()
+    no_card = client.get(reverse("membership:member_list"), {"card": "none"}).content.decode()
+    assert "Черкасова" in with_card and without.last_name not in with_card
+    assert without.last_name in no_card and "Черкасова" not in no_card
