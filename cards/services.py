@@ -9,6 +9,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import DomainError
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write
 from cards.models import Card, CardBatch, CardRequest, CardSerialCounter
@@ -23,12 +24,8 @@ from registry.selectors import org_is_visible_to, orgs_visible_to
 VERIFICATION_SALT = "cards.verification"
 
 
-class CardError(Exception):
-    """A refusal whose message is the Russian sentence shown to the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class CardError(DomainError):
+    """A refusal about union cards."""
 
 
 @transaction.atomic

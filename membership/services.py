@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.errors import DomainError
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write, changed_fields
 from membership.consent_texts import CURRENT_CONSENT_TEXT_VERSION
@@ -29,12 +30,8 @@ from membership.selectors import MEMBER_ORG_LEVELS, user_can_manage_members
 from registry.models import Organization
 
 
-class MembershipError(Exception):
-    """A refusal whose message is the Russian sentence shown to the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class MembershipError(DomainError):
+    """A refusal in the member register."""
 
 
 # What the chair fills in on the admission and edit forms.

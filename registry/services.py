@@ -16,6 +16,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from accounts.errors import DomainError
 from accounts.models import AccessLog, User
 from accounts.services import access_log_write, changed_fields
 from registry.models import PATH_SEGMENT_MAX, PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization, Region
@@ -32,12 +33,8 @@ CENTRAL_COUNCIL_NAME = "Общероссийский Профсоюз образ
 CENTRAL_COUNCIL_SHORT_NAME = "Профсоюз образования"
 
 
-class RegistryError(Exception):
-    """A refusal whose message is the Russian sentence shown to the user."""
-
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+class RegistryError(DomainError):
+    """A refusal in the organisation registry."""
 
 
 PASSPORT_FIELDS = (
