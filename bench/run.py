@@ -133,7 +133,8 @@ def measure_raw_copy(*, members: int, seed: int) -> tuple[float, float, float]:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from membership.demo import MEMBER_COLUMNS, demo_member_rows, demo_plan
+    from demo.people import MEMBER_COLUMNS, demo_member_rows
+    from demo.plan import demo_plan
     from registry.bulk import copy_rows
 
     plan = demo_plan(members=members, seed=seed)
@@ -168,7 +169,7 @@ def measure_raw_copy(*, members: int, seed: int) -> tuple[float, float, float]:
 def measure_seeding(*, members: int, seed: int):
     from django.core.management import call_command
 
-    from membership.management.commands.seed_demo import Command as SeedDemo
+    from demo.management.commands.seed_demo import Command as SeedDemo
 
     command = SeedDemo()
     checkpoint()

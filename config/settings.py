@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "registry",
     "membership",
     "cards",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from membership.demo import PROGRESS_MIN_MEMBERS, DemoSeedError, DemoSeedReport, demo_exists, demo_seed
+from demo.seed import PROGRESS_MIN_MEMBERS, DemoSeedError, DemoSeedReport, demo_exists, demo_seed
 from registry.models import Organization
 
 LEVEL_WORDS = (

@@ -9,17 +9,9 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role, User
-from membership.demo import (
-    DEMO_PASSWORD,
-    DEMO_REFERENCE_DATE,
-    DEMO_USERNAMES,
-    MEMBER_AGES,
-    SHARE_STUDENTS,
-    SHARE_WORKING,
-    demo_exists,
-    demo_logins,
-    demo_seed,
-)
+from demo.people import MEMBER_AGES
+from demo.plan import SHARE_STUDENTS, SHARE_WORKING
+from demo.seed import DEMO_PASSWORD, DEMO_REFERENCE_DATE, DEMO_USERNAMES, demo_exists, demo_logins, demo_seed
 from membership.models import Member, search_name_of
 from registry.models import PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization
 from registry.services import organization_create

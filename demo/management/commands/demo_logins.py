@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from membership.demo import DEMO_PASSWORD, demo_logins
+from demo.seed import DEMO_PASSWORD, demo_logins
 
 
 class Command(BaseCommand):
