@@ -9,6 +9,7 @@ urlpatterns = [
     path("registry/", include("registry.urls")),
     path("members/", include("membership.urls")),
     path("cards/", include("cards.urls")),
+    path("statistics/", include("union_statistics.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
