@@ -9,7 +9,6 @@ The PDF report follows the union's paper form, with its signatures block.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from decimal import Decimal
 from xml.sax.saxutils import escape
 
@@ -19,10 +18,11 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from registry.models import Organization
-from registry.pdf import FONT_BOLD, FONT_REGULAR, pdf_styles
+from registry.pdf import FONT_BOLD, FONT_REGULAR, pdf_fonts_register, pdf_styles
 from union_statistics.indicators import FLOW, PERCENT
 from union_statistics.tables import INTEGER, TEXT, Column, StatTable
 from union_statistics.tables import PERCENT as PERCENT_COLUMN
@@ -181,41 +181,74 @@ def _document(buffer: io.BytesIO, title: str, *, pagesize=PAGE) -> SimpleDocTemp
     )  # fmt: skip
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def _styles(font_size: float = 8) -> dict[str, ParagraphStyle]:
+    """The documents' styles, with table cells at `font_size` (a wide table gets a smaller one)."""
     styles = pdf_styles()
-    small = styles["small"]
+    cell = ParagraphStyle(f"cell_{font_size}", parent=styles["small"], fontSize=font_size, leading=font_size * 1.25)
     return {
         **styles,
-        "cell": small,
-        "cell_bold": ParagraphStyle("cell_bold", parent=small, fontName=FONT_BOLD),
-        "cell_right": ParagraphStyle("cell_right", parent=small, alignment=2),
-        "cell_right_bold": ParagraphStyle("cell_right_bold", parent=small, alignment=2, fontName=FONT_BOLD),
-        "cell_indent": ParagraphStyle("cell_indent", parent=small, leftIndent=4 * mm),
-        "header": ParagraphStyle("header", parent=small, fontName=FONT_BOLD, alignment=1),
-        "center": ParagraphStyle("center", parent=styles["body"], alignment=1),
+        "cell": cell,
+        "cell_bold": ParagraphStyle("cell_bold", parent=cell, fontName=FONT_BOLD),
+        "cell_right": ParagraphStyle("cell_right", parent=cell, alignment=2),
+        "cell_right_bold": ParagraphStyle("cell_right_bold", parent=cell, alignment=2, fontName=FONT_BOLD),
+        "cell_indent": ParagraphStyle("cell_indent", parent=cell, leftIndent=4 * mm),
+        "header": ParagraphStyle("header", parent=cell, fontName=FONT_BOLD, alignment=1),
     }
+
+
+CELL_PADDING = 3  # left and right, in points
+# Cell font sizes tried in turn until every header word fits its column whole.
+CELL_FONT_SIZES = (8, 7.5, 7, 6.5, 6)
+# What a text column (an organisation's name) keeps at least before the font gets smaller.
+TEXT_COLUMN_MIN_WIDTH = 32 * mm
 
 
 def _grid_style(*, header_rows: int = 1, total_row: bool = False) -> TableStyle:
     commands = [
         ("FONTNAME", (0, 0), (-1, -1), FONT_REGULAR),
-        ("FONTSIZE", (0, 0), (-1, -1), 8),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#6c757d")),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("BACKGROUND", (0, 0), (-1, header_rows - 1), colors.HexColor("#e9ecef")),
         ("VALIGN", (0, 0), (-1, header_rows - 1), "MIDDLE"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
     ]
     if total_row:
         commands.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f8f9fa")))
     return TableStyle(commands)
 
 
-def _column_widths(columns: Sequence[Column], width: float) -> list[float]:
-    """Text columns (names) take three shares of the page, figures one."""
-    shares = [3 if column.kind == TEXT else 1 for column in columns]
-    return [width * share / sum(shares) for share in shares]
+def _column_needs(table: StatTable, font_size: float) -> list[float]:
+    """Each column's width for its longest header word and its widest figure, so that no word breaks inside."""
+    needs = []
+    for column in table.columns:
+        words = str(column.label).split() or [""]
+        need = max(stringWidth(word, FONT_BOLD, font_size) for word in words)
+        if column.kind == TEXT:
+            need = max(need, TEXT_COLUMN_MIN_WIDTH)
+        else:
+            values = [_display(row.get(column.key), column.kind) for row in [*table.rows, table.totals or {}]]
+            need = max(need, *(stringWidth(value, FONT_BOLD, font_size) for value in values))
+        needs.append(need + 2 * CELL_PADDING + 1)
+    return needs
+
+
+def _table_layout(table: StatTable, width: float) -> tuple[float, list[float]]:
+    """The largest cell font at which the columns fit the page, and the widths: text columns share the rest."""
+    pdf_fonts_register()
+    for font_size in CELL_FONT_SIZES:
+        needs = _column_needs(table, font_size)
+        if sum(needs) <= width:
+            break
+    else:
+        return font_size, [width * need / sum(needs) for need in needs]
+    spare = width - sum(needs)
+    growing = [index for index, column in enumerate(table.columns) if column.kind == TEXT] or range(len(needs))
+    for index in growing:
+        needs[index] += spare / len(growing)
+    return font_size, needs
 
 
 def _signatures(styles: dict[str, ParagraphStyle], *, accepted: str = "") -> KeepTogether:
@@ -238,7 +271,8 @@ def _signature_lines(*, accepted: str = "") -> list[str]:
 
 def stat_table_pdf(table: StatTable, *, organization_name: str, signatures: bool = False) -> bytes:
     """The table on landscape A4; a long table goes on over pages with its header repeated on each."""
-    styles = _styles()
+    font_size, widths = _table_layout(table, PAGE[0] - 2 * MARGIN)
+    styles = _styles(font_size)
     buffer = io.BytesIO()
     header = [_para(column.label, styles["header"]) for column in table.columns]
 
@@ -260,7 +294,7 @@ def stat_table_pdf(table: StatTable, *, organization_name: str, signatures: bool
         body.append(cells(totals, bold=True))
     grid = Table(
         [header, *body],
-        colWidths=_column_widths(table.columns, PAGE[0] - 2 * MARGIN),
+        colWidths=widths,
         repeatRows=1,
         style=_grid_style(total_row=totals is not None),
     )
@@ -417,7 +451,7 @@ def report_pdf(
     figure_width = 24 * mm
     grid = Table(
         [header, *body],
-        colWidths=[14 * mm, width - 14 * mm - 3 * figure_width, figure_width, figure_width, figure_width],
+        colWidths=[17 * mm, width - 17 * mm - 3 * figure_width, figure_width, figure_width, figure_width],
         repeatRows=1,
         style=_grid_style(),
     )

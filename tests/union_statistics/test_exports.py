@@ -137,6 +137,21 @@ def test_long_table_pdf_repeats_the_header_on_every_page():
     assert "Итого" in pages[-1]
 
 
+def test_wide_table_pdf_keeps_every_header_word_whole():
+    labels = ["Членов Профсоюза", "Работающих", "Обучающихся", "Пенсионеров", "Охват, %", "Молодёжь, %", "Женщин, %"]
+    labels += ["Принято за год", "Выбыло за год", "Эл. билеты, %", "Отчётов принято", "Отчётов ожидается"]
+    columns = [Column("name", "Организация", TEXT), Column("region", "Субъект РФ", TEXT)]
+    columns += [Column(f"c{index}", label, PERCENT if "%" in label else INTEGER) for index, label in enumerate(labels)]
+    row = {"name": "Санкт-Петербургская организация", "region": "Санкт-Петербург"}
+    row |= {f"c{index}": 123456 for index in range(len(labels))}
+    table = StatTable(title="Организации в составе", columns=columns, rows=[row])
+
+    words = set(_pdf_text(exports.stat_table_pdf(table, organization_name="Профсоюз")).split())
+
+    for label in ["Организация", "Субъект РФ", *labels]:
+        assert set(label.split()) <= words, label
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # The annual report: data built through the services as a chair and the level above would
 # ---------------------------------------------------------------------------------------------------------------
@@ -468,3 +483,33 @@ def test_progress_table_export_roles(client, users, union, register_rollup, role
     url = reverse("statistics:progress_export", args=["pdf"]) + query.format(region_a=union.region_a.pk)
 
     _assert_answer(client.get(url), expected, url)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The pages link to their downloads
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def test_report_page_links_to_its_downloads(client_for, users, submitted_report):
+    client = client_for(users.regional)
+
+    page = client.get(submitted_report.get_absolute_url()).content.decode()
+
+    for fmt in ("xlsx", "pdf"):
+        url = reverse("statistics:report_export", args=[submitted_report.pk, fmt])
+        assert f'href="{url}"' in page
+        assert client.get(url).status_code == 200
+
+
+def test_org_report_page_links_to_the_downloads_of_the_variant_shown(client_for, users, union, register_rollup):
+    client = client_for(users.regional)
+    page_url = reverse("statistics:org_report", args=[union.local_a1.pk, 2025])
+
+    page = client.get(page_url + "?variant=register").content.decode()
+    without_snapshot = client.get(page_url + "?variant=accepted").content.decode()
+
+    for fmt in ("xlsx", "pdf"):
+        url = reverse("statistics:org_report_export", args=[union.local_a1.pk, 2025, fmt])
+        assert f'href="{url}?variant=register"' in page
+        assert client.get(f"{url}?variant=register").status_code == 200
+        assert url not in without_snapshot
