@@ -14,6 +14,7 @@ from xml.sax.saxutils import escape
 
 import xlsxwriter
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
@@ -318,10 +319,10 @@ def stat_table_pdf(table: StatTable, *, organization_name: str, signatures: bool
 
 # Whose report a rollup is, in the genitive of the heading "Сводный статистический отчёт …".
 _ROLLUP_OF = {
-    Organization.Level.CENTRAL: "Общероссийского Профсоюза образования",
-    Organization.Level.REGIONAL: "региональной организации Профсоюза",
-    Organization.Level.LOCAL: "местной (территориальной) организации Профсоюза",
-    Organization.Level.UNIT: "профсоюзного бюро (группы)",
+    Organization.Level.CENTRAL: gettext_lazy("Общероссийского Профсоюза образования"),
+    Organization.Level.REGIONAL: gettext_lazy("региональной организации Профсоюза"),
+    Organization.Level.LOCAL: gettext_lazy("местной (территориальной) организации Профсоюза"),
+    Organization.Level.UNIT: gettext_lazy("профсоюзного бюро (группы)"),
 }
 
 
@@ -330,7 +331,7 @@ def report_heading(*, organization: Organization, year: int) -> str:
         kind = _("Статистический отчёт первичной профсоюзной организации")
     else:
         kind = _("Сводный статистический отчёт %(of)s") % {
-            "of": _ROLLUP_OF.get(organization.level, "организации Профсоюза")
+            "of": _ROLLUP_OF.get(organization.level, _("организации Профсоюза"))
         }
     return _("%(kind)s за %(year)s год (по состоянию на 1 января %(next)s года)") % {
         "kind": kind,
@@ -340,11 +341,11 @@ def report_heading(*, organization: Organization, year: int) -> str:
 
 
 REPORT_COLUMNS = (
-    Column("line", _("№ строки"), TEXT),
-    Column("label", _("Показатель"), TEXT),
-    Column("start", _("на начало года"), INTEGER),
-    Column("end", _("на конец года"), INTEGER),
-    Column("women", _("из них женщин"), INTEGER),
+    Column("line", gettext_lazy("№ строки"), TEXT),
+    Column("label", gettext_lazy("Показатель"), TEXT),
+    Column("start", gettext_lazy("на начало года"), INTEGER),
+    Column("end", gettext_lazy("на конец года"), INTEGER),
+    Column("women", gettext_lazy("из них женщин"), INTEGER),
 )
 
 
@@ -352,7 +353,7 @@ def _region_name(organization: Organization) -> str:
     return organization.region.name if organization.region_id else NO_VALUE
 
 
-def _report_lines(*, organization: Organization, year: int, status_label: str, variant_label: str) -> list[str]:
+def _report_lines(*, organization: Organization, status_label: str, variant_label: str) -> list[str]:
     lines = [
         _("Организация: %(name)s") % {"name": organization.name},
         _("Субъект РФ: %(region)s") % {"region": _region_name(organization)},
@@ -385,9 +386,7 @@ def report_xlsx(
     sheet = _Sheet(workbook, _("Отчёт %(year)s") % {"year": year})
     sheet.string(0, 0, heading, sheet.title, measure=False)
     row = 1
-    for line in _report_lines(
-        organization=organization, year=year, status_label=status_label, variant_label=variant_label
-    ):
+    for line in _report_lines(organization=organization, status_label=status_label, variant_label=variant_label):
         sheet.string(row, 0, line, sheet.text, measure=False)
         row += 1
     header_row = row + 1
@@ -459,9 +458,7 @@ def report_pdf(
         _para(heading, styles["title"]),
         *(
             _para(line, styles["body"])
-            for line in _report_lines(
-                organization=organization, year=year, status_label=status_label, variant_label=variant_label
-            )
+            for line in _report_lines(organization=organization, status_label=status_label, variant_label=variant_label)
         ),
         Spacer(1, 4 * mm),
         grid,
