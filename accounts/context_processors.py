@@ -11,6 +11,7 @@ def navigation(request):
         return {"nav_items": []}
     items = []
     if user.role in ORG_STAFF_ROLES and user.organization_id:
+        items.append((_("Статистика"), reverse("statistics:home"), "bi-bar-chart-line", "statistics:"))
         items.append((_("Организации"), reverse("registry:org_tree"), "bi-diagram-3", "registry:org"))
         items.append((_("Члены Профсоюза"), reverse("membership:member_list"), "bi-people", "membership:"))
         items.append((_("Билеты"), reverse("cards:card_requests"), "bi-credit-card-2-front", "cards:"))

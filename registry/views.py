@@ -18,6 +18,7 @@ from registry.forms import (
     StaffUserFilterForm,
     StaffUserForm,
 )
+from registry.panels import org_detail_panels
 
 CHILDREN_PAGE_SIZE = 50
 CHAIRS_PAGE_SIZE = 50
@@ -53,6 +54,7 @@ def org_detail(request, pk):
             "can_edit": selectors.user_can_edit_org(request.user, org),
             "can_add_child": bool(selectors.child_levels_user_may_create(request.user, org)),
             "can_manage_chairs": selectors.user_can_manage_chairs(request.user, org),
+            "panels": org_detail_panels(user=request.user, org=org),
         },
     )
 

@@ -8,3 +8,15 @@ class StatisticsConfig(AppConfig):
     name = "union_statistics"
     label = "statistics"
     verbose_name = _("Статистика")
+
+    def ready(self):
+        # accounts and registry sit below statistics and cannot import it: statistics puts itself on their lists.
+        from accounts.models import ORG_STAFF_ROLES
+        from accounts.views import HOME_URL_NAMES
+        from registry.panels import ORG_DETAIL_PANELS
+        from union_statistics.dashboards import org_passport_panel
+
+        for role in ORG_STAFF_ROLES:
+            HOME_URL_NAMES.setdefault(role, "statistics:home")
+        if org_passport_panel not in ORG_DETAIL_PANELS:
+            ORG_DETAIL_PANELS.append(org_passport_panel)

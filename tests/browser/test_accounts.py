@@ -34,6 +34,9 @@ def test_chair_signs_in_and_lands_on_own_primary_org(page, live_server, union, u
 
     log_in(page, users.chair.username, TEST_PASSWORD)
 
+    # Staff start on their organisation's statistics; the passport is one click away.
+    expect(page).to_have_url(f"{live_server.url}/statistics/org/{primary.pk}/")
+    page.get_by_role("link", name="Паспорт организации").click()
     expect(page).to_have_url(f"{live_server.url}/registry/orgs/{primary.pk}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("ППО школы № 1")
     expect(page.locator(".passport")).to_contain_text("г. Москва, ул. Учительская, д. 1")

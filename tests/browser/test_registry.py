@@ -15,6 +15,7 @@ def test_regional_user_walks_down_the_tree(page, union, users, log_in, screensho
     ChairFactory(organization=union.local_a1, last_name="Волков", first_name="Сергей", middle_name="Ильич")
 
     log_in(page, users.regional.username, TEST_PASSWORD)
+    page.goto("/registry/orgs/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Московская городская организация")
     expect(page.get_by_role("link", name="ППО университета")).to_be_visible()
     expect(page.get_by_text("Санкт-Петербургская организация")).to_have_count(0)
@@ -29,6 +30,7 @@ def test_regional_user_walks_down_the_tree(page, union, users, log_in, screensho
 
 def test_regional_user_edits_the_passport_of_a_local_org(page, union, users, log_in):
     log_in(page, users.regional.username, TEST_PASSWORD)
+    page.goto("/registry/orgs/")
     page.get_by_role("link", name="Районная организация А1", exact=True).click()
     page.get_by_role("link", name="Редактировать паспорт").click()
     page.get_by_label("Телефон").fill("+7 495 222-33-44")
