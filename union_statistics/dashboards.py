@@ -233,8 +233,9 @@ def _latest_register_snapshot(org: Organization) -> RollupSnapshot | None:
 
 
 def _progress_rank_key(row: dict):
-    share = row["register_share"]
-    return (share is None, -(share or 0), row["name"])
+    # Over 100 % means organisations without an accepted report, not a register more complete than complete.
+    share, cards = row["register_share"], row["cards_share"]
+    return (share is None, -min(share or 0, 100), cards is None, -(cards or 0), row["name"])
 
 
 def _progress_table(*, org: Organization, snapshot: RollupSnapshot | None) -> StatTable:
@@ -261,7 +262,9 @@ def _progress_table(*, org: Organization, snapshot: RollupSnapshot | None) -> St
     if ranked:
         table.totals = {"name": _("Итого"), **progress_row(figures_derive(figures_sum(raw for _r, raw, _l in ranked)))}
     table.note = _(
-        "Места — по доле членов Профсоюза, внесённых в реестр, от численности по последним принятым отчётам."
+        "Места — по доле членов Профсоюза, внесённых в реестр, от численности по последним принятым отчётам "
+        "(больше 100 % считается как 100 %: в реестре есть организации без принятого отчёта); при равенстве "
+        "или без принятых отчётов — по доле действующих электронных билетов."
     )
     table.note += " " + snapshot_provenance(snapshot)
     return table
@@ -365,20 +368,21 @@ def categories_chart(figures: Figures) -> dict:
     }
 
 
-def _groups_chart(figures: Figures, groups, label: str) -> dict:
+def _groups_chart(figures: Figures, groups, label: str, *, horizontal: bool = False) -> dict:
     return {
         "type": "bar",
+        "horizontal": horizontal,
         "labels": [str(group_label) for _key, group_label, *_rest in groups],
         "datasets": [_dataset(label, [figure(figures, key) or 0 for key, *_rest in groups])],
     }
 
 
-def age_chart(figures: Figures) -> dict:
-    return _groups_chart(figures, AGE_GROUPS, _("Членов Профсоюза"))
+def age_chart(figures: Figures, *, horizontal: bool = False) -> dict:
+    return _groups_chart(figures, AGE_GROUPS, _("Членов Профсоюза"), horizontal=horizontal)
 
 
-def tenure_chart(figures: Figures) -> dict:
-    return _groups_chart(figures, TENURE_GROUPS, _("Членов Профсоюза"))
+def tenure_chart(figures: Figures, *, horizontal: bool = False) -> dict:
+    return _groups_chart(figures, TENURE_GROUPS, _("Членов Профсоюза"), horizontal=horizontal)
 
 
 def _trend_charts(by_year: dict[int, Figures]) -> dict:
@@ -471,6 +475,7 @@ class LiveCounters:
     joined_month: int | None
     cards_valid: int | None
     provenance: str
+    snapshot_id: int
 
 
 def _live_counters(snapshot: RollupSnapshot | None) -> LiveCounters | None:
@@ -483,6 +488,7 @@ def _live_counters(snapshot: RollupSnapshot | None) -> LiveCounters | None:
         joined_month=figure(figures, "joined_month"),
         cards_valid=figure(figures, "cards_valid"),
         provenance=snapshot_provenance(snapshot),
+        snapshot_id=snapshot.pk,
     )
 
 
@@ -572,7 +578,9 @@ def progress_kpis(figures: Figures) -> list[Kpi]:
             row["register_share"],
             PERCENT,
             _("%(members)s из %(reported)s по последним отчётам")
-            % {"members": _number(row["members"]), "reported": _number(row["reported_members"])},
+            % {"members": _number(row["members"]), "reported": _number(row["reported_members"])}
+            if row["reported_members"]
+            else _("%(members)s в реестре; принятых отчётов ещё нет") % {"members": _number(row["members"])},
             icon="bi-database-check",
         ),
         Kpi(
@@ -661,8 +669,8 @@ def org_passport_panel(user: User, org: Organization) -> tuple[str, dict] | None
         "kpis": kpis,
         "charts": {
             "categories": categories_chart(figures),
-            "age": age_chart(figures),
-            "tenure": tenure_chart(figures),
+            "age": age_chart(figures, horizontal=True),
+            "tenure": tenure_chart(figures, horizontal=True),
         },
         "provenance": snapshot_provenance(snapshot),
         "dashboard_url": dashboard_url(org.pk, year=snapshot.year, variant=REGISTER),

@@ -42,7 +42,7 @@
         tooltip: {
           callbacks: {
             label: (context) => {
-              const value = round ? context.parsed : context.parsed.y;
+              const value = round ? context.parsed : spec.horizontal ? context.parsed.x : context.parsed.y;
               return (context.dataset.label && !round ? context.dataset.label + ": " : context.label + ": ") + format(value);
             },
           },
@@ -50,11 +50,19 @@
       },
     };
     if (!round) {
+      // A horizontal bar chart puts the values on x and the group names on y.
+      const valueAxis = spec.horizontal ? "x" : "y";
+      const labelAxis = spec.horizontal ? "y" : "x";
+      options.indexAxis = spec.horizontal ? "y" : "x";
       options.scales = {
-        x: { ticks: { autoSkip: true, maxRotation: 45 } },
-        y: { beginAtZero: true, ticks: { callback: (value) => format(value) } },
+        [labelAxis]: { ticks: { autoSkip: !spec.horizontal, maxRotation: 45 } },
+        [valueAxis]: {
+          beginAtZero: true,
+          // Counts of people have no fractions; shares keep one decimal.
+          ticks: { precision: spec.percent ? 1 : 0, callback: (value) => format(value) },
+        },
       };
-      if (spec.percent) options.scales.y.suggestedMax = 100;
+      if (spec.percent) options.scales[valueAxis].suggestedMax = 100;
     }
     new Chart(canvas, { type: spec.type, data: { labels: spec.labels, datasets }, options });
   };

@@ -241,3 +241,17 @@ def test_staff_start_on_their_dashboard(union, users, client_for):
 
     assert response.redirect_chain[-1][0] == reverse("statistics:dashboard", args=[union.local_a1.pk])
     assert re.search(r'href="/statistics/"[^>]*>\s*<i class="bi bi-bar-chart-line', response.content.decode())
+
+
+def test_a_share_over_a_hundred_percent_ranks_as_a_complete_register():
+    """More members in the register than in the reports means missing reports, not a better region."""
+    rows = [
+        {"name": "Б", "register_share": Decimal("140.0"), "cards_share": Decimal("10.0")},
+        {"name": "А", "register_share": Decimal("100.0"), "cards_share": Decimal("60.0")},
+        {"name": "В", "register_share": Decimal("95.0"), "cards_share": Decimal("99.0")},
+        {"name": "Г", "register_share": None, "cards_share": Decimal("100.0")},
+    ]
+
+    ranked = sorted(rows, key=dashboards._progress_rank_key)
+
+    assert [row["name"] for row in ranked] == ["А", "Б", "В", "Г"]
