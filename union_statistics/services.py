@@ -354,9 +354,10 @@ def campaign_reports_create(*, campaign: ReportCampaign) -> int:
     )
     AnnualReport.objects.filter(year=campaign.year, campaign__isnull=True).update(campaign=campaign)
     now = timezone.now()
+    # Read whole before the COPY starts: a server-side cursor cannot fetch on a connection busy with COPY.
     rows = (
         (org_id, campaign.year, campaign.pk, AnnualReport.Status.DRAFT, {}, {}, "", "", now, now)
-        for org_id in owed.iterator(chunk_size=5000)
+        for org_id in list(owed)
     )
     columns = (
         "organization_id",
