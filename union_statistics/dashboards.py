@@ -63,6 +63,11 @@ def _left(figures: Figures) -> int | None:
     return _sum_known(*(figure(figures, key) for key in LEFT_KEYS))
 
 
+def _has_data(snapshot: RollupSnapshot) -> bool:
+    """A rollup of accepted reports for a year without any accepted report is all zeros: not a figure to show."""
+    return snapshot.variant != ACCEPTED or bool((snapshot.build.source or {}).get("accepted_reports"))
+
+
 def snapshot_provenance(snapshot: RollupSnapshot) -> str:
     """«рассчитано 29.11.2026 03:00 по данным реестра на 29.11.2026»: when and from what the figures were built."""
     build = snapshot.build
@@ -523,7 +528,7 @@ def dashboard(*, user: User, org: Organization, year: int | None, variant: str) 
     """
     _ensure_visible(user, org)
     own = list(RollupSnapshot.objects.filter(organization=org).select_related("build").order_by("year"))
-    of_variant = {snapshot.year: snapshot for snapshot in own if snapshot.variant == variant}
+    of_variant = {snapshot.year: snapshot for snapshot in own if snapshot.variant == variant and _has_data(snapshot)}
     years = sorted(of_variant, reverse=True)
     this_year = timezone.localdate().year
     if year is None:

@@ -26,7 +26,7 @@
         backgroundColor: spec.type === "bar" ? color : color + "33",
         borderWidth: 2,
         pointRadius: 3,
-        tension: 0.25,
+        cubicInterpolationMode: "monotone",
         spanGaps: true,
       };
     });

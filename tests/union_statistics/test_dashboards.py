@@ -255,3 +255,34 @@ def test_a_share_over_a_hundred_percent_ranks_as_a_complete_register():
     ranked = sorted(rows, key=dashboards._progress_rank_key)
 
     assert [row["name"] for row in ranked] == ["А", "Б", "В", "Г"]
+
+
+def test_a_rollup_of_accepted_reports_without_any_report_is_not_shown_as_zeros(rolled_up, users, client_for):
+    services.rollup_build(year=2025, variant="accepted")
+
+    response = client_for(users.central).get(
+        reverse("statistics:dashboard", args=[rolled_up.central.pk]) + "?variant=accepted"
+    )
+
+    assert response.context["board"].snapshot is None
+    assert response.context["board"].years == []
+    assert "ещё нет" in response.content.decode()
+
+
+def test_the_accepted_variant_shows_the_sums_of_the_accepted_reports(union, users):
+    from union_statistics.models import AnnualReport
+
+    AnnualReport.objects.create(
+        organization=union.primary_a1a, year=2025, status=AnnualReport.Status.ACCEPTED,
+        figures={"members": [9, 9, 7], "working": [10, 10, 8], "working_members": [9, 9, 7]},
+        submitted_at=timezone.now(),
+    )  # fmt: skip
+    services.rollup_build(year=2025, variant="accepted")
+
+    board = dashboards.dashboard(user=users.local, org=union.local_a1, year=None, variant="accepted")
+
+    assert board.year == 2025
+    assert _row(board.children, union.primary_a1a.display_name)["coverage"] == Decimal("90.0")
+    assert board.children.totals["members"] == 9
+    assert board.kpis[0].value == 9
+    assert "по принятым отчётам (1)" in board.provenance
