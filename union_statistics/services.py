@@ -124,8 +124,11 @@ class ReportCheck:
         return bool(self.differences)
 
 
-def report_check(*, figures: Figures, previous: AnnualReport | None) -> ReportCheck:
-    """Validation of the union's form: members within the totals, the start of the year equal to last year's end."""
+def report_check(*, figures: Figures, previous: AnnualReport | None, complete: bool = True) -> ReportCheck:
+    """Validation of the union's form: members within the totals, the start of the year equal to last year's end.
+
+    `complete=False` leaves out the lines still to be filled in: a fresh draft is not yet wrong for being empty.
+    """
     check = ReportCheck()
     derived = figures_derive(figures)
     for members_key, total_key in (("working_members", "working"), ("student_members", "students")):
@@ -147,6 +150,8 @@ def report_check(*, figures: Figures, previous: AnnualReport | None) -> ReportCh
     for key in ENTERED_KEYS:
         values = figures.get(key) or [None, None, None]
         if any(value is None for value in values):
+            if not complete:
+                continue
             check.errors.append(
                 _("Заполните строку «%(label)s»: на начало года, на конец года и из них женщин.")
                 % {"label": INDICATORS_BY_KEY[key].label}
@@ -229,11 +234,11 @@ def _report_figures(*, report: AnnualReport, entered: Figures) -> Figures:
     return figures
 
 
-def report_preview(*, report: AnnualReport, entered: Figures) -> tuple[Figures, ReportCheck]:
+def report_preview(*, report: AnnualReport, entered: Figures, complete: bool = True) -> tuple[Figures, ReportCheck]:
     """The figures the chair would submit now, and what the check says of them."""
     figures = report.figures if report.is_frozen else _report_figures(report=report, entered=entered)
     previous = last_accepted_report(organization=report.organization, before_year=report.year)
-    return figures, report_check(figures=figures, previous=previous)
+    return figures, report_check(figures=figures, previous=previous, complete=complete)
 
 
 @transaction.atomic

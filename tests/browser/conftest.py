@@ -13,6 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.union_statistics.conftest import year_2025  # noqa: F401 (the hand-built year of the statistics tests)
+
 # Playwright's sync API keeps an asyncio loop in the main thread, where the tests also touch the
 # database (factories, refresh_from_db); Django would otherwise refuse those calls as "async unsafe".
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -38,10 +38,13 @@ def report_list(request):
     page = Paginator(selectors.report_list(user=user, filters=filters), REPORTS_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    owed_years = []
+    owed_reports = []
     if user.role == Role.CHAIR and user.organization.is_primary:
-        have = set(selectors.reports_visible_to(user).values_list("year", flat=True))
-        owed_years = [campaign for campaign in selectors.open_campaigns() if campaign.year not in have]
+        reports_by_year = {report.year: report for report in selectors.reports_visible_to(user)}
+        for campaign in selectors.open_campaigns():
+            report = reports_by_year.get(campaign.year)
+            if report is None or report.status in AnnualReport.OWED_STATUSES:
+                owed_reports.append((campaign, report))
     return render(
         request,
         "union_statistics/report_list.html",
@@ -50,7 +53,7 @@ def report_list(request):
             "filters": filters,
             "statuses": AnnualReport.Status.choices,
             "years": selectors.report_years(user),
-            "owed_campaigns": owed_years,
+            "owed_reports": owed_reports,
             "previous_year": timezone.localdate().year - 1,
             "query_string": urlencode({"year": filters.year or "", "status": filters.status}),
         },
@@ -100,7 +103,9 @@ def report_detail(request, pk: int):
             else:
                 return redirect(report)
         entered = form.entered() if form.is_valid() else entered
-    figures, check = services.report_preview(report=report, entered=entered)
+    # A fresh draft is not yet wrong for its empty lines; once saved or posted, every line is checked.
+    complete = request.method == "POST" or bool(report.entered)
+    figures, check = services.report_preview(report=report, entered=entered, complete=complete)
     log_page_view(request, report.organization, report=report.year)
     return render(
         request,
