@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "registry",
     "membership",
     "cards",
+    "union_statistics",
     "demo",
 ]
 
@@ -184,6 +186,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.access_log_purge_expired",
         "schedule": 24 * 60 * 60,
     },
+    # Snapshots of the dashboards, rebuilt every night at 03:00 (server time).
+    "statistics-rollup-nightly": {
+        "task": "union_statistics.tasks.rollup_nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Reminders to chairs whose annual report is owed, every morning (each chair at most once a week).
+    "statistics-campaign-reminders": {
+        "task": "union_statistics.tasks.campaign_reminders_send",
+        "schedule": crontab(hour=9, minute=0),
+    },
 }
 # 152-FZ logs are kept for this many days, then purged by the beat task above.
 ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(3 * 365)))
@@ -194,6 +206,8 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# The portal's address in e-mails sent by background tasks, which have no request to take it from.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Единый реестр <noreply@eseur.ru>")
 
 SESSION_COOKIE_HTTPONLY = True
