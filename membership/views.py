@@ -28,6 +28,7 @@ from membership.forms import (
     TransferRejectForm,
 )
 from membership.models import Consent
+from membership.panels import my_cabinet_panels
 from registry.selectors import get_org_for_user, org_ancestors_for_user
 
 
@@ -399,6 +400,7 @@ def my_cabinet(request):
     member = _own_member(request)
     return render(request, "membership/my_cabinet.html", {
         "member": member, "consents": member.consents.all(), "consent_purposes": Consent.Purpose.choices,
+        "panels": my_cabinet_panels(user=request.user, member=member),
     })  # fmt: skip
 
 

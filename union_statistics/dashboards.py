@@ -680,3 +680,17 @@ def org_passport_panel(user: User, org: Organization) -> tuple[str, dict] | None
         "provenance": snapshot_provenance(snapshot),
         "dashboard_url": dashboard_url(org.pk, year=snapshot.year, variant=REGISTER),
     }
+
+
+MY_CABINET_PANEL_TEMPLATE = "union_statistics/includes/my_cabinet_counters.html"
+
+
+def member_cabinet_panel(user: User, member) -> tuple[str, dict] | None:
+    """The member's home page: the live counters of the member's primary organisation, from its snapshot."""
+    org = member.organization
+    if org.level == Organization.Level.UNIT:
+        org = Organization.objects.ancestors_of(org).filter(level=Organization.Level.PRIMARY).last() or org
+    counters = _live_counters(_latest_register_snapshot(org))
+    if counters is None:
+        return None
+    return MY_CABINET_PANEL_TEMPLATE, {"counters": counters, "organization": org}
