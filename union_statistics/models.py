@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from union_statistics.indicators import ENTERED_KEYS
@@ -135,8 +136,16 @@ class ReportEvent(models.Model):
 
     report = models.ForeignKey(AnnualReport, verbose_name=_("отчёт"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("событие"), max_length=10, choices=Kind.choices)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("кто"), on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(_("когда"), auto_now_add=True)
+    # Empty for events loaded with the data (the demo union), not made by a person in the portal.
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("кто"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("когда"), default=timezone.now)
     comment = models.TextField(_("комментарий"), blank=True)
 
     class Meta:

@@ -42,6 +42,7 @@ from union_statistics.indicators import (
     figures_derive,
     figures_to_vector,
     vector_known,
+    vector_to_figures,
 )
 from union_statistics.models import AnnualReport, ReportCampaign, ReportEvent, RollupBuild, RollupSnapshot
 from union_statistics.register import register_figures_by_org
@@ -559,6 +560,22 @@ def _rolled_up(nodes: list[_TreeNode], own: dict[int, Figures]) -> dict[int, lis
         if node.parent_id is not None and node.parent_id in vectors:
             vectors[node.parent_id] = list(map(add, vectors[node.parent_id], vectors[node.id]))
     return vectors
+
+
+def primaries_register_figures(*, year: int, today: datetime.date | None = None) -> dict[int, Figures]:
+    """Every open primary organisation's figures from the register, its units included: what each chair's report
+    would be pre-filled with, counted for the whole union in one pass (the demo's reports are made from it)."""
+    period = Period.of_year(year, today=today or timezone.localdate())
+    nodes = _tree()
+    vectors = _rolled_up(nodes, register_figures_by_org(period=period))
+    primaries = {}
+    for node in nodes:
+        if node.level == Organization.Level.PRIMARY and node.is_active:
+            figures = vector_to_figures(vector_known(vectors[node.id]))
+            for key in ENTERED_KEYS:
+                figures.pop(key, None)
+            primaries[node.id] = figures
+    return primaries
 
 
 def rollup_build(

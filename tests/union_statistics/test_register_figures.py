@@ -93,3 +93,16 @@ def test_percent_rounds_half_up_and_refuses_an_empty_whole():
     assert str(percent(2, 3)) == "66.7"
     assert percent(5, 0) is None
     assert percent(None, 10) is None
+
+
+def test_the_union_wide_pass_gives_each_primary_the_figures_of_its_own_report(union, year_2025):
+    from union_statistics.services import primaries_register_figures
+
+    all_at_once = primaries_register_figures(year=2025, today=TODAY)
+
+    for org in (union.primary_a1a, union.primary_a1b, union.primary_b1a):
+        one = organization_register_figures(organization=org, year=2025, today=TODAY)
+        assert {key: all_at_once[org.pk][key] for key in ("members", "youth", "joined", "arrived", "chairs")} == {
+            key: one[key] for key in ("members", "youth", "joined", "arrived", "chairs")
+        }
+    assert union.unit_a1a.pk not in all_at_once
