@@ -131,7 +131,8 @@ def campaign_owed_reports(*, campaign: ReportCampaign, org: Organization, status
     )
 
 
-def snapshot_figures(*, org: Organization, year: int, variant: str) -> tuple[Figures, RollupBuild] | None:
+def org_snapshot(*, org: Organization, year: int, variant: str) -> tuple[Figures, RollupBuild] | None:
+    """The organisation's rollup of a year: its figures and the build that made them."""
     snapshot = (
         RollupSnapshot.objects.filter(organization=org, year=year, variant=variant).select_related("build").first()
     )
@@ -141,11 +142,12 @@ def snapshot_figures(*, org: Organization, year: int, variant: str) -> tuple[Fig
 
 
 def snapshot_years(*, org: Organization, variant: str) -> list[int]:
-    return list(
-        RollupSnapshot.objects.filter(organization=org, variant=variant)
-        .order_by("-year")
-        .values_list("year", flat=True)
-    )
+    """Years with figures, latest first. A rollup of accepted reports for a year in which no report was accepted
+    is all zeros, not figures: it is left out, as the dashboard leaves it out."""
+    snapshots = RollupSnapshot.objects.filter(organization=org, variant=variant)
+    if variant == RollupSnapshot.Variant.ACCEPTED:
+        snapshots = snapshots.exclude(build__source__accepted_reports=0)
+    return list(snapshots.order_by("-year").values_list("year", flat=True))
 
 
 def rollup_builds(limit: int = 50) -> list[RollupBuild]:

@@ -8,7 +8,7 @@ import pytest
 from union_statistics import services
 from union_statistics.indicators import END, START, figures_derive, percent
 from union_statistics.models import AnnualReport, RollupBuild, RollupSnapshot
-from union_statistics.selectors import snapshot_figures
+from union_statistics.selectors import org_snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -39,9 +39,9 @@ def accepted_reports(union):
 def test_each_level_of_the_accepted_rollup_is_the_sum_of_its_leaves(union, accepted_reports):
     services.rollup_build(year=2025, variant="accepted")
 
-    local, _build = snapshot_figures(org=union.local_a1, year=2025, variant="accepted")
-    region, _build = snapshot_figures(org=union.region_a, year=2025, variant="accepted")
-    central, _build = snapshot_figures(org=union.central, year=2025, variant="accepted")
+    local, _build = org_snapshot(org=union.local_a1, year=2025, variant="accepted")
+    region, _build = org_snapshot(org=union.region_a, year=2025, variant="accepted")
+    central, _build = org_snapshot(org=union.central, year=2025, variant="accepted")
 
     assert local["members"] == [19, 19, 16]
     assert local["working"] == [110, 110, 98]
@@ -55,7 +55,7 @@ def test_each_level_of_the_accepted_rollup_is_the_sum_of_its_leaves(union, accep
 def test_percentages_are_recomputed_from_the_sums_never_averaged(union, accepted_reports):
     services.rollup_build(year=2025, variant="accepted")
 
-    local, _build = snapshot_figures(org=union.local_a1, year=2025, variant="accepted")
+    local, _build = org_snapshot(org=union.local_a1, year=2025, variant="accepted")
     coverage = figures_derive(local)["coverage"][END]
 
     assert coverage == percent(19, 110) == Decimal("17.3")
@@ -65,9 +65,9 @@ def test_percentages_are_recomputed_from_the_sums_never_averaged(union, accepted
 def test_the_register_rollup_counts_members_once_across_organisations(union, year_2025):
     services.rollup_build(year=2025, variant="register", today=TODAY)
 
-    a1a, _b = snapshot_figures(org=union.primary_a1a, year=2025, variant="register")
-    local, _b = snapshot_figures(org=union.local_a1, year=2025, variant="register")
-    central, build = snapshot_figures(org=union.central, year=2025, variant="register")
+    a1a, _b = org_snapshot(org=union.primary_a1a, year=2025, variant="register")
+    local, _b = org_snapshot(org=union.local_a1, year=2025, variant="register")
+    central, build = org_snapshot(org=union.central, year=2025, variant="register")
 
     assert a1a["members"] == [6, 5, 3]
     assert local["members"] == [7, 6, 4]  # A1a + A1b: Елена and Зоя counted once on each date
@@ -137,3 +137,12 @@ def test_the_nightly_task_builds_through_celery(union, year_2025):
 
     assert len(result.get()) == 1
     assert RollupSnapshot.objects.filter(variant="register").exists()
+
+
+def test_a_year_without_accepted_reports_offers_no_accepted_figures(union, accepted_reports):
+    from union_statistics.selectors import snapshot_years
+
+    services.rollup_build(year=2025, variant="accepted")
+    services.rollup_build(year=2026, variant="accepted")  # nobody has reported for 2026
+
+    assert snapshot_years(org=union.central, variant="accepted") == [2025]

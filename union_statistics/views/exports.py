@@ -131,7 +131,7 @@ def org_report_export(request, pk: int, year: int, fmt: str):
     variant = request.GET.get("variant", RollupSnapshot.Variant.ACCEPTED)
     if variant not in RollupSnapshot.Variant.values:
         variant = RollupSnapshot.Variant.ACCEPTED
-    snapshot = selectors.snapshot_figures(org=org, year=year, variant=variant)
+    snapshot = selectors.org_snapshot(org=org, year=year, variant=variant)
     if snapshot is None:
         raise Http404(
             _("Сводка за %(year)s год («%(variant)s») ещё не рассчитана: выгружать нечего.")

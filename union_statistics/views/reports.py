@@ -153,7 +153,7 @@ def org_report(request, pk: int, year: int):
     variant = request.GET.get("variant", RollupSnapshot.Variant.ACCEPTED)
     if variant not in RollupSnapshot.Variant.values:
         variant = RollupSnapshot.Variant.ACCEPTED
-    snapshot = selectors.snapshot_figures(org=org, year=year, variant=variant)
+    snapshot = selectors.org_snapshot(org=org, year=year, variant=variant)
     return render(
         request,
         "union_statistics/org_report.html",
