@@ -2,20 +2,18 @@
 
 Four million rows go through `demo_member_rows`, so it draws from precomputed pools with `random()` and index
 arithmetic only; `members_seed` streams them into `COPY` on PostgreSQL (constant memory) or into `bulk_create`
-chunks on SQLite, with the member table's indexes and keys dropped for the COPY and rebuilt after it.
+chunks on SQLite, with the member table's indexes and keys dropped for the COPY and rebuilt after it (demo.tables).
 """
 
 import datetime
 import functools
 import random
 from collections.abc import Iterator
-from contextlib import contextmanager
-
-from django.db import connection
 
 from demo.names import POSITIONS, STUDY_GROUP_CODES, People, translit
 from demo.plan import DEMO_EMAIL_DOMAIN, DEMO_REFERENCE_DATE, UnionPlan
-from demo.report import DemoSeedReport, Say, grouped
+from demo.report import PROGRESS_MIN_MEMBERS, DemoSeedReport, Say, grouped
+from demo.tables import indexes_deferred
 from membership.models import Member, search_name_of
 from registry.bulk import reserve_ids, write_rows
 from registry.models import Organization
@@ -24,10 +22,6 @@ Kind = Organization.InstitutionType
 Category = Member.Category
 
 SHARE_LEFT = 0.03
-# From this many members on (PostgreSQL), the member table's secondary indexes, unique constraints and foreign keys
-# are dropped for the COPY and rebuilt after it: one sorted build per index is far cheaper than a row-by-row one.
-INDEX_REBUILD_MIN_MEMBERS = 50_000
-PROGRESS_MIN_MEMBERS = 100_000
 # Why members left, by category; a reason repeated weighs more in the draw.
 LEAVING_REASONS = {
     Category.WORKING: ("voluntary",) * 4 + ("end_of_work",) * 3 + ("transfer",) * 2 + ("excluded",),
@@ -257,54 +251,6 @@ def _progress_every_tenth(rows: Iterator[tuple], *, total: int, say: Say) -> Ite
             next_mark += step
 
 
-@contextmanager
-def _member_indexes_deferred(*, enabled: bool, report: DemoSeedReport, say: Say):
-    """Drop the member table's indexes, unique constraints and foreign keys for the COPY, rebuild them after it.
-
-    The definitions are read back from the catalogue (pg_get_indexdef, pg_get_constraintdef) and replayed under
-    the same names, so the table ends exactly as the migrations left it. The primary key stays (other tables'
-    foreign keys hang on it), and so does the cheap check constraint. All of it is one transaction: a failure
-    rolls the drop back too.
-    """
-    if not enabled:
-        yield
-        return
-    table = Member._meta.db_table
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
-            "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary "
-            "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid) ORDER BY c.relname",
-            [table],
-        )
-        indexes = cursor.fetchall()
-        # Unique constraints first, foreign keys after them; a unique key another table refers to is left alone.
-        cursor.execute(
-            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint k "
-            "WHERE conrelid = %s::regclass AND (contype = 'f' OR contype = 'u' AND NOT EXISTS ("
-            "  SELECT 1 FROM pg_constraint r WHERE r.contype = 'f' AND r.conindid = k.conindid AND r.conrelid <> k.conrelid"
-            ")) ORDER BY contype DESC, conname",
-            [table],
-        )
-        constraints = cursor.fetchall()
-        # Deferred checks queued by the organisation COPY would forbid altering the tables they touch.
-        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        for name, _definition in constraints:
-            cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
-        for name, _definition in indexes:
-            cursor.execute(f"DROP INDEX {quote(name)}")
-    yield
-    say("  индексы и ключи таблицы членов Профсоюза строятся заново…")
-    with report.timed("member_indexes", part=True), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
-        for _name, definition in indexes:
-            cursor.execute(definition)
-        for name, definition in constraints:
-            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-
-
 def members_seed(*, plan: UnionPlan, report: DemoSeedReport, now: datetime.datetime, say: Say) -> None:
     """Step "members": every planned member, ids from one reserved block, in the planned order."""
     total = sum(primary.member_count for primary in plan.primaries)
@@ -313,7 +259,14 @@ def members_seed(*, plan: UnionPlan, report: DemoSeedReport, now: datetime.datet
     if total >= PROGRESS_MIN_MEMBERS:
         rows = _progress_every_tenth(rows, total=total, say=say)
     with (
-        _member_indexes_deferred(enabled=report.member_indexes_rebuilt, report=report, say=say),
+        indexes_deferred(
+            Member,
+            enabled=report.indexes_rebuilt,
+            report=report,
+            phase="member_indexes",
+            what="членов Профсоюза",
+            say=say,
+        ),
         report.timed("members_copy", part=True),
     ):
         write_rows(Member, columns=MEMBER_COLUMNS, rows=rows)

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 # Where a step tells the operator how far it got (the command's stdout, or nothing).
 Say = Callable[[str], None]
+# From this many members on, the large steps say how far they got.
+PROGRESS_MIN_MEMBERS = 100_000
 
 
 @dataclass
@@ -20,7 +22,10 @@ class DemoSeedReport:
     chairs: int = 0
     trainings: int = 0
     users: int = 0
-    member_indexes_rebuilt: bool = False
+    cards: int = 0
+    card_requests: int = 0
+    # The large tables (members, cards, card requests) are written with their indexes and keys dropped and rebuilt.
+    indexes_rebuilt: bool = False
     seconds: dict[str, float] = field(default_factory=dict)
     phases: list[str] = field(default_factory=list)
 

@@ -1,10 +1,11 @@
 """Демонстрационный реестр: a deterministic union of any size for the demo, the tests and the benchmark.
 
 `demo_seed(members=N, seed=S)` builds, under the 85 regional organisations of `regions_load()`, local and primary
-organisations, профбюро and профгруппы, chairs' cards, N members and one demo user per role, in the proportions
-of the union's own reports (67.4 % working, 29.8 % students, 2.8 % non-working pensioners; ~52 members a primary
-organisation, ~1,950 a local one). The same seed gives the same data: every random draw comes from
-`random.Random` seeded from S, and every date is counted back from DEMO_REFERENCE_DATE, never from today.
+organisations, профбюро and профгруппы, chairs' cards, N members, one demo user per role and union cards for about
+60 % of the active members with plastic-card requests, in the proportions of the union's own reports (67.4 %
+working, 29.8 % students, 2.8 % non-working pensioners; ~52 members a primary organisation, ~1,950 a local one).
+The same seed gives the same data: every random draw comes from `random.Random` seeded from S, and every date is
+counted back from DEMO_REFERENCE_DATE, never from today.
 
 It is built for four million members: organisations are planned in memory (demo.plan), then DEMO_STEPS write the
 plan and what hangs on it, one module each, in one transaction; the large tables go by COPY on PostgreSQL and by
@@ -20,10 +21,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from cards.models import Card, CardRequest
+from demo.cards import cards_seed
 from demo.organizations import chairs_seed, organizations_seed
-from demo.people import INDEX_REBUILD_MIN_MEMBERS, PROGRESS_MIN_MEMBERS, members_seed
+from demo.people import members_seed
 from demo.plan import DEMO_REFERENCE_DATE, DemoSeedError, UnionPlan, demo_plan
-from demo.report import DemoSeedReport, Say, grouped
+from demo.report import PROGRESS_MIN_MEMBERS, DemoSeedReport, Say, grouped
 from demo.users import DEMO_PASSWORD, DEMO_USERNAMES, demo_logins, users_seed
 from membership.models import Member
 from registry.bulk import uses_copy
@@ -60,10 +63,15 @@ DEMO_STEPS: tuple[tuple[str, DemoStep], ...] = (
     ("chairs", chairs_seed),
     ("members", members_seed),
     ("users", users_seed),
+    ("cards", cards_seed),
+    # ("reports", ...): the statistics' demo rollups go here, after the rows they count.
 )
+# From this many members on (PostgreSQL), the large tables' secondary indexes, unique constraints and foreign keys
+# are dropped for the COPY and rebuilt after it: one sorted build per index is far cheaper than a row-by-row one.
+INDEX_REBUILD_MIN_MEMBERS = 50_000
 # The tables the steps fill with many rows: ANALYZE them at the end (PostgreSQL), or the planner takes a
 # four-million-row table for an empty one. A step that writes many rows adds its models here.
-ANALYZED_MODELS = (Organization, Chair, ChairTraining, Member)
+ANALYZED_MODELS = (Organization, Chair, ChairTraining, Member, Card, CardRequest)
 
 
 def demo_exists() -> bool:
@@ -76,19 +84,19 @@ def demo_seed(
     members: int,
     seed: int,
     progress: Say | None = None,
-    rebuild_member_indexes: bool | None = None,
+    rebuild_indexes: bool | None = None,
 ) -> DemoSeedReport:
     """Fill an empty register with the demo union of `members` members; the same seed gives the same union.
 
-    `rebuild_member_indexes` (PostgreSQL only) drops and rebuilds the member indexes around the COPY; by default
-    from INDEX_REBUILD_MIN_MEMBERS members on.
+    `rebuild_indexes` (PostgreSQL only) drops and rebuilds the indexes and keys of the member and card tables
+    around their COPY; by default from INDEX_REBUILD_MIN_MEMBERS members on.
     """
     if members < 0:
         raise DemoSeedError("Число членов Профсоюза не может быть отрицательным.")
     say = progress or (lambda message: None)
-    if rebuild_member_indexes is None:
-        rebuild_member_indexes = members >= INDEX_REBUILD_MIN_MEMBERS
-    report = DemoSeedReport(members=members, seed=seed, member_indexes_rebuilt=rebuild_member_indexes and uses_copy())
+    if rebuild_indexes is None:
+        rebuild_indexes = members >= INDEX_REBUILD_MIN_MEMBERS
+    report = DemoSeedReport(members=members, seed=seed, indexes_rebuilt=rebuild_indexes and uses_copy())
     now = timezone.now()
     with transaction.atomic():
         if Member.objects.exists():

@@ -1,6 +1,5 @@
 """The demo seeder: the union it writes must look like the real one and behave like data the registry wrote."""
 
-import hashlib
 from collections import Counter
 
 import pytest
@@ -9,12 +8,14 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role, User
+from cards.models import Card, CardRequest
 from demo.people import MEMBER_AGES
 from demo.plan import SHARE_STUDENTS, SHARE_WORKING
 from demo.seed import DEMO_PASSWORD, DEMO_REFERENCE_DATE, DEMO_USERNAMES, demo_exists, demo_logins, demo_seed
 from membership.models import Member, search_name_of
 from registry.models import PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization
 from registry.services import organization_create
+from tests.demo.union import union_digest, union_wipe
 from tests.factories import MemberFactory
 
 Level = Organization.Level
@@ -29,29 +30,6 @@ on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="CO
 @pytest.fixture
 def seeded():
     return demo_seed(members=MEMBERS, seed=7)
-
-
-def union_digest() -> str:
-    """Everything a person would see of the demo, without database ids (which depend on what came before)."""
-    digest = hashlib.sha256()
-    for row in Organization.objects.order_by("path").values_list("path", "level", "name", "short_name", "inn"):
-        digest.update(repr(row).encode())
-    for row in Chair.objects.order_by("organization__path", "term_start").values_list(
-        "organization__path", "last_name", "first_name", "middle_name", "term_start", "term_end"
-    ):
-        digest.update(repr(row).encode())
-    for row in Member.objects.order_by("id").values_list(
-        "organization__path", "last_name", "first_name", "middle_name", "birth_date", "category", "status", "email"
-    ):
-        digest.update(repr(row).encode())
-    return digest.hexdigest()
-
-
-def union_wipe() -> None:
-    User.objects.filter(username__in=DEMO_USERNAMES).delete()
-    Member.objects.all().delete()
-    for depth in sorted(set(Organization.objects.values_list("depth", flat=True)), reverse=True):
-        Organization.objects.filter(depth=depth).delete()
 
 
 def test_seed_writes_exactly_the_members_asked_for_in_the_unions_proportions(seeded):
@@ -198,7 +176,9 @@ def test_the_command_seeds_an_empty_register(db, capsys):
     call_command("seed_demo", members=300, seed=1, if_empty=True)
 
     assert Member.objects.count() == 300
-    assert "заполнен" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "заполнен" in out
+    assert f"билетов {Card.objects.count()} (заявок на пластиковые {CardRequest.objects.count()})" in out
 
 
 def test_demo_users_have_their_roles_and_places(seeded):
@@ -250,24 +230,30 @@ def test_every_email_is_in_the_demo_domain(seeded):
 
 @on_postgresql
 @pytest.mark.postgres
-def test_copy_with_index_rebuild_leaves_the_member_table_as_the_migrations_made_it(db):
-    def member_table_shape():
+def test_copy_with_index_rebuild_leaves_the_large_tables_as_the_migrations_made_them(db):
+    tables = ("membership_member", "cards_card", "cards_cardrequest")
+
+    def table_shape(table):
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'membership_member'::regclass "
-                "UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = 'membership_member'::regclass ORDER BY 1"
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass "
+                "UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1",
+                [table, table],
             )
             return [row[0] for row in cursor.fetchall()]
 
-    before = member_table_shape()
+    before = {table: table_shape(table) for table in tables}
 
-    report = demo_seed(members=800, seed=2, rebuild_member_indexes=True)
+    report = demo_seed(members=800, seed=2, rebuild_indexes=True)
 
-    assert report.member_indexes_rebuilt
-    assert member_table_shape() == before
+    assert report.indexes_rebuilt
+    assert {table: table_shape(table) for table in tables} == before
     assert Member.objects.count() == 800
+    assert Card.objects.count() == report.cards > 0
     with connection.cursor() as cursor:
-        cursor.execute("SELECT last_value FROM pg_sequences WHERE sequencename = 'membership_member_id_seq'")
-        (last_value,) = cursor.fetchone()
-    assert last_value >= Member.objects.order_by("-id").values_list("id", flat=True).first()
+        for model in (Member, Card):
+            cursor.execute(
+                "SELECT last_value FROM pg_sequences WHERE sequencename = %s", [f"{model._meta.db_table}_id_seq"]
+            )
+            (last_value,) = cursor.fetchone()
+            assert last_value >= model.objects.order_by("-id").values_list("id", flat=True).first()

@@ -13,7 +13,8 @@ LEVEL_WORDS = (
 class Command(BaseCommand):
     help = (
         "Заполнить пустой реестр демонстрационным Профсоюзом: местные и первичные организации, председатели, "
-        "члены Профсоюза и по одному пользователю каждой роли. Один и тот же --seed даёт одни и те же данные."
+        "члены Профсоюза, по одному пользователю каждой роли, профсоюзные билеты и заявки на пластиковые. "
+        "Один и тот же --seed даёт одни и те же данные."
     )
 
     # The report of the last run, for callers that time the phases (bench/run.py).
@@ -43,6 +44,7 @@ class Command(BaseCommand):
                 f"Демонстрационный реестр заполнен за {self.report.total_seconds:.1f} с: "
                 f"организаций {sum(self.report.organizations.values())} ({levels}), "
                 f"председателей {self.report.chairs}, членов Профсоюза {self.report.members}, "
-                f"пользователей {self.report.users}."
+                f"пользователей {self.report.users}, билетов {self.report.cards} "
+                f"(заявок на пластиковые {self.report.card_requests})."
             )
         )

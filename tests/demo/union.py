@@ -1,0 +1,53 @@
+"""What the demo tests compare between two seedings, and how they empty the register for the next one."""
+
+import hashlib
+
+from accounts.models import User
+from cards.models import Card, CardRequest, CardSerialCounter
+from demo.seed import DEMO_USERNAMES
+from membership.models import Member
+from registry.models import Chair, Organization
+
+
+def _digest_of(rows) -> str:
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(repr(row).encode())
+    return digest.hexdigest()
+
+
+def cards_digest() -> str:
+    """The demo's cards and plastic-card requests as a person sees them, without database ids."""
+    cards = Card.objects.order_by("id").values_list(
+        "member__last_name", "member__birth_date", "number", "status", "block_reason", "issued_at", "blocked_at",
+        "replaces__number", "issued_by__username",
+    )  # fmt: skip
+    requests = CardRequest.objects.order_by("id").values_list(
+        "member__last_name", "member__birth_date", "card__number", "status", "requested_by__username",
+        "requested_at", "decided_by__username", "decided_at", "reject_reason", "issued_at",
+    )  # fmt: skip
+    counters = CardSerialCounter.objects.order_by("region__code").values_list("region__code", "last_serial")
+    return _digest_of([*cards, *requests, *counters])
+
+
+def union_digest() -> str:
+    """Everything a person would see of the demo, without database ids (which depend on what came before)."""
+    organizations = Organization.objects.order_by("path").values_list("path", "level", "name", "short_name", "inn")
+    chairs = Chair.objects.order_by("organization__path", "term_start").values_list(
+        "organization__path", "last_name", "first_name", "middle_name", "term_start", "term_end"
+    )
+    members = Member.objects.order_by("id").values_list(
+        "organization__path", "last_name", "first_name", "middle_name", "birth_date", "category", "status", "email"
+    )
+    return _digest_of([*organizations, *chairs, *members, cards_digest()])
+
+
+def union_wipe() -> None:
+    CardRequest.objects.all().delete()
+    Card.objects.update(replaces=None)
+    Card.objects.all().delete()
+    CardSerialCounter.objects.all().delete()
+    User.objects.filter(username__in=DEMO_USERNAMES).delete()
+    Member.objects.all().delete()
+    for depth in sorted(set(Organization.objects.values_list("depth", flat=True)), reverse=True):
+        Organization.objects.filter(depth=depth).delete()
