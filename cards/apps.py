@@ -8,8 +8,10 @@ class CardsConfig(AppConfig):
 
     def ready(self):
         # membership sits below cards and cannot call it; cards puts itself on membership's list instead.
-        from cards.services import cards_block_for_member
-        from membership.services import MEMBER_DEACTIVATION_LISTENERS
+        from cards.services import cards_block_for_member, cards_follow_member
+        from membership.services import MEMBER_DEACTIVATION_LISTENERS, MEMBER_TRANSFER_LISTENERS
 
         if cards_block_for_member not in MEMBER_DEACTIVATION_LISTENERS:
             MEMBER_DEACTIVATION_LISTENERS.append(cards_block_for_member)
+        if cards_follow_member not in MEMBER_TRANSFER_LISTENERS:
+            MEMBER_TRANSFER_LISTENERS.append(cards_follow_member)

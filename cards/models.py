@@ -42,8 +42,19 @@ class Card(models.Model):
     member = models.ForeignKey(
         "membership.Member", verbose_name=_("член Профсоюза"), on_delete=models.PROTECT, related_name="cards"
     )
+    # Where the holder is registered, kept on the card and moved with the member's transfers: the valid cards of
+    # every organisation are then one grouped scan of this table, not a join with four million members.
+    organization = models.ForeignKey(
+        "registry.Organization",
+        verbose_name=_("организация держателя"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
     status = models.CharField(_("статус"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     issued_at = models.DateTimeField(_("выпущен"), auto_now_add=True)
+    # When the plastic card with this number was handed to the member (its request marked issued).
+    plastic_issued_at = models.DateTimeField(_("пластиковый билет выдан"), null=True, blank=True)
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("выпустил"),

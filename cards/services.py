@@ -57,7 +57,11 @@ def card_issue(*, member: Member, by: User, replaces: Card | None = None) -> Car
     if member.cards.filter(status=Card.Status.ACTIVE).exists():
         raise CardError(_("У члена Профсоюза уже есть действующий билет."))
     card = Card.objects.create(
-        number=card_number_allocate(region=member.organization.region), member=member, issued_by=by, replaces=replaces
+        number=card_number_allocate(region=member.organization.region),
+        member=member,
+        organization_id=member.organization_id,
+        issued_by=by,
+        replaces=replaces,
     )
     access_log_write(user=by, action=AccessLog.Action.CREATE, obj=member, details={"card": card.number})
     return card
@@ -178,7 +182,10 @@ def card_request_approve(*, request: CardRequest, by: User) -> CardRequest:
     if card is None:
         _ensure_can_issue(member)
         card = Card.objects.create(
-            number=card_number_allocate(region=member.organization.region), member=member, issued_by=by
+            number=card_number_allocate(region=member.organization.region),
+            member=member,
+            organization_id=member.organization_id,
+            issued_by=by,
         )
     request.status, request.card, request.decided_by, request.decided_at = (
         CardRequest.Status.APPROVED, card, by, timezone.now()
@@ -220,7 +227,14 @@ def card_request_mark_issued(*, request: CardRequest, by: User) -> CardRequest:
         raise PermissionDenied
     request.status, request.issued_at = CardRequest.Status.ISSUED, timezone.now()
     request.save(update_fields=["status", "issued_at"])
+    if request.card_id is not None:
+        Card.objects.filter(pk=request.card_id).update(plastic_issued_at=request.issued_at)
     return request
+
+
+def cards_follow_member(*, member: Member, by: User | None) -> None:
+    """A transferred member's cards are now held in the new organisation (membership calls this on a transfer)."""
+    Card.objects.filter(member=member).update(organization_id=member.organization_id)
 
 
 @transaction.atomic

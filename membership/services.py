@@ -72,6 +72,10 @@ def _validate_dates(*, birth_date, union_joined_on, org_joined_on, today: dateti
 MEMBER_DEACTIVATION_LISTENERS: list = []
 
 
+# The same for a member who moves to another organisation: called as listener(member=..., by=...) after the move.
+MEMBER_TRANSFER_LISTENERS: list = []
+
+
 def _member_deactivated(*, member: Member, by: User | None, reason: str) -> None:
     for listener in MEMBER_DEACTIVATION_LISTENERS:
         listener(member=member, by=by, reason=reason)
@@ -234,6 +238,8 @@ def member_transfer_accept(*, by: User, transfer: MemberTransfer) -> Member:
     member.save(update_fields=["organization", "org_joined_on", "updated_at"])
     transfer.status, transfer.decided_by, transfer.decided_at = MemberTransfer.Status.ACCEPTED, by, timezone.now()
     transfer.save(update_fields=["status", "decided_by", "decided_at"])
+    for listener in MEMBER_TRANSFER_LISTENERS:
+        listener(member=member, by=by)
     changes = {"organization": [old_org_id, transfer.to_organization_id]}
     member_event_record(member=member, by=by, kind=MemberEvent.Kind.TRANSFERRED, changes=changes)
     access_log_write(user=by, action=AccessLog.Action.CHANGE, obj=member, details={"changes": changes})

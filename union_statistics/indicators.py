@@ -237,6 +237,13 @@ _UNKNOWN_COLUMNS = {
 }
 
 
+VECTOR_WIDTH = len(SNAPSHOT_KEYS) * 3
+# Where "key__column" (the name of each counting aggregate) sits in the flat list.
+VECTOR_POSITION: dict[str, int] = {
+    f"{key}__{column}": index * 3 + column for index, key in enumerate(SNAPSHOT_KEYS) for column in range(3)
+}
+
+
 def figures_to_vector(figures: Mapping[str, list]) -> list[int]:
     vector: list[int] = []
     for key in SNAPSHOT_KEYS:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import logging
 import operator
 from dataclasses import dataclass, field
@@ -12,8 +11,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mass_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,9 +31,10 @@ from union_statistics.indicators import (
     LEFT_KEYS,
     REGISTER_EXTRA_KEYS,
     REGISTER_KEYS,
-    SNAPSHOT_KEYS,
     SNAPSHOT_LAYOUT_VERSION,
     START,
+    VECTOR_POSITION,
+    VECTOR_WIDTH,
     WOMEN,
     Figures,
     Period,
@@ -41,11 +42,10 @@ from union_statistics.indicators import (
     figures_add,
     figures_derive,
     figures_to_vector,
-    vector_known,
     vector_to_figures,
 )
 from union_statistics.models import AnnualReport, ReportCampaign, ReportEvent, RollupBuild, RollupSnapshot
-from union_statistics.register import register_figures_by_org
+from union_statistics.register import register_figures_by_org, register_vectors_by_org
 
 logger = logging.getLogger(__name__)
 
@@ -497,68 +497,72 @@ def _tree() -> list[_TreeNode]:
     ]
 
 
-def _register_own_figures(*, period: Period, nodes: list[_TreeNode]) -> tuple[dict[int, Figures], dict]:
-    by_org = register_figures_by_org(period=period)
+def _vector_set(vectors: dict[int, list[int]], org_id: int, key: str, value: int) -> None:
+    """Put a single-valued figure (the end column) of an organisation into its vector."""
+    vector = vectors.get(org_id)
+    if vector is None:
+        vector = vectors[org_id] = [0] * VECTOR_WIDTH
+    vector[VECTOR_POSITION[f"{key}__{END}"]] = value
+
+
+def _register_own_vectors(*, period: Period, nodes: list[_TreeNode]) -> tuple[dict[int, list[int]], dict]:
+    vectors = register_vectors_by_org(period=period)
     passports = Organization.objects.order_by().values_list("id", "employees_count", "students_count")
     for org_id, employees, students in passports.iterator(chunk_size=10_000):
         if employees or students:
-            figures = by_org.setdefault(org_id, {})
-            figures["working"] = [None, employees or 0, None]
-            figures["students"] = [None, students or 0, None]
+            _vector_set(vectors, org_id, "working", employees or 0)
+            _vector_set(vectors, org_id, "students", students or 0)
     for node in nodes:
         if node.level == Organization.Level.PRIMARY and node.is_active:
-            figures = by_org.setdefault(node.id, {})
-            figures["primary_orgs"] = [None, 1, None]
-            figures["passports_filled"] = [None, int(node.passport_filled), None]
-    reported = AnnualReport.objects.filter(status=AnnualReport.Status.ACCEPTED, year__lte=period.year)
+            _vector_set(vectors, node.id, "primary_orgs", 1)
+            _vector_set(vectors, node.id, "passports_filled", int(node.passport_filled))
+    # The members line of each organisation's last accepted report: one number read out of the JSON by the database.
+    reported = (
+        AnnualReport.objects.filter(status=AnnualReport.Status.ACCEPTED, year__lte=period.year)
+        .order_by("organization_id", "year")
+        .values_list("organization_id", KT(f"figures__members__{END}"))
+    )
     last_members: dict[int, int] = {}
-    for org_id, figures in (
-        reported.order_by("organization_id", "year")
-        .values_list("organization_id", "figures")
-        .iterator(chunk_size=10_000)
-    ):
-        last_members[org_id] = figure(figures, "members") or 0
+    for org_id, members in reported.iterator(chunk_size=10_000):
+        last_members[org_id] = int(members or 0)
     for org_id, members in last_members.items():
-        by_org.setdefault(org_id, {})["reported_members"] = [None, members, None]
-    _report_counts_into(by_org, year=period.year)
+        _vector_set(vectors, org_id, "reported_members", members)
+    _report_counts_into(vectors, year=period.year)
     source = {
         "register_start": period.start.isoformat(),
         "register_end": period.end.isoformat(),
         "accepted_reports_used": len(last_members),
     }
-    return by_org, source
+    return vectors, source
 
 
-def _report_counts_into(by_org: dict[int, Figures], *, year: int) -> None:
+def _report_counts_into(vectors: dict[int, list[int]], *, year: int) -> None:
     statuses = AnnualReport.objects.filter(year=year).order_by().values_list("organization_id", "status")
     submitted = (AnnualReport.Status.SUBMITTED, AnnualReport.Status.ACCEPTED)
     for org_id, status in statuses.iterator(chunk_size=10_000):
-        figures = by_org.setdefault(org_id, {})
-        figures["reports_expected"] = [None, 1, None]
-        figures["reports_submitted"] = [None, int(status in submitted), None]
-        figures["reports_accepted"] = [None, int(status == AnnualReport.Status.ACCEPTED), None]
+        _vector_set(vectors, org_id, "reports_expected", 1)
+        _vector_set(vectors, org_id, "reports_submitted", int(status in submitted))
+        _vector_set(vectors, org_id, "reports_accepted", int(status == AnnualReport.Status.ACCEPTED))
 
 
-def _accepted_own_figures(*, year: int) -> tuple[dict[int, Figures], dict]:
-    by_org: dict[int, Figures] = {}
+def _accepted_own_vectors(*, year: int) -> tuple[dict[int, list[int]], dict]:
+    vectors: dict[int, list[int]] = {}
     accepted = AnnualReport.objects.filter(year=year, status=AnnualReport.Status.ACCEPTED)
-    count = 0
     for org_id, figures in accepted.order_by().values_list("organization_id", "figures").iterator(chunk_size=5_000):
-        by_org[org_id] = dict(figures)
-        count += 1
-    _report_counts_into(by_org, year=year)
-    return by_org, {"accepted_reports": count}
+        vectors[org_id] = figures_to_vector(figures)
+    count = len(vectors)
+    _report_counts_into(vectors, year=year)
+    return vectors, {"accepted_reports": count}
 
 
-def _rolled_up(nodes: list[_TreeNode], own: dict[int, Figures]) -> dict[int, list[int]]:
+def _rolled_up(nodes: list[_TreeNode], own: dict[int, list[int]]) -> dict[int, list[int]]:
     """Every organisation's figures plus everything below it: children are added into parents, deepest first."""
-    width = len(SNAPSHOT_KEYS) * 3
-    zero = [0] * width
-    vectors = {node.id: figures_to_vector(own[node.id]) if node.id in own else zero for node in nodes}
+    vectors = {node.id: own.get(node.id) or [0] * VECTOR_WIDTH for node in nodes}
     add = operator.add
     for node in sorted(nodes, key=operator.attrgetter("depth"), reverse=True):
-        if node.parent_id is not None and node.parent_id in vectors:
-            vectors[node.parent_id] = list(map(add, vectors[node.parent_id], vectors[node.id]))
+        parent = node.parent_id
+        if parent is not None and parent in vectors:
+            vectors[parent] = list(map(add, vectors[parent], vectors[node.id]))
     return vectors
 
 
@@ -567,15 +571,20 @@ def primaries_register_figures(*, year: int, today: datetime.date | None = None)
     would be pre-filled with, counted for the whole union in one pass (the demo's reports are made from it)."""
     period = Period.of_year(year, today=today or timezone.localdate())
     nodes = _tree()
-    vectors = _rolled_up(nodes, register_figures_by_org(period=period))
+    vectors = _rolled_up(nodes, register_vectors_by_org(period=period))
     primaries = {}
     for node in nodes:
         if node.level == Organization.Level.PRIMARY and node.is_active:
-            figures = vector_to_figures(vector_known(vectors[node.id]))
+            figures = vector_to_figures(vectors[node.id])
             for key in ENTERED_KEYS:
                 figures.pop(key, None)
             primaries[node.id] = figures
     return primaries
+
+
+# The rollup reads the whole members table in one grouped scan and joins cards to members: more memory for
+# its sorts and hashes than a page's query needs (this transaction only).
+ROLLUP_WORK_MEM = "128MB"
 
 
 def rollup_build(
@@ -588,25 +597,30 @@ def rollup_build(
     build = RollupBuild.objects.create(year=year, variant=variant, trigger=trigger, requested_by=by)
     try:
         with transaction.atomic():
+            if uses_copy():
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'")
             nodes = _tree()
             if variant == RollupSnapshot.Variant.REGISTER:
                 period = Period.of_year(year, today=today or timezone.localdate())
-                own, source = _register_own_figures(period=period, nodes=nodes)
+                own, source = _register_own_vectors(period=period, nodes=nodes)
             else:
-                own, source = _accepted_own_figures(year=year)
+                own, source = _accepted_own_vectors(year=year)
             vectors = _rolled_up(nodes, own)
             digest = hashlib.sha256()
             rows = []
+            # Each row's figures are written as JSON text once, and the digest is taken of that same text.
             for org_id in sorted(vectors):
-                stored = vector_known(vectors[org_id])
-                digest.update(f"{org_id}:{json.dumps(stored, separators=(',', ':'))}\n".encode())
-                rows.append((org_id, year, variant, stored, build.pk))
+                text = "[" + ",".join(map(str, vectors[org_id])) + "]"
+                digest.update(f"{org_id}:{text}\n".encode())
+                rows.append((org_id, year, variant, text if uses_copy() else vectors[org_id], build.pk))
             RollupSnapshot.objects.filter(year=year, variant=variant).delete()
-            if uses_copy():
-                from psycopg.types.json import Jsonb
-
-                rows = ((org_id, y, v, Jsonb(stored), build_id) for org_id, y, v, stored, build_id in rows)
             write_rows(RollupSnapshot, columns=("organization_id", "year", "variant", "figures", "build_id"), rows=rows)
+            if uses_copy():
+                with connection.cursor() as cursor:
+                    # Fresh statistics, or the planner takes the year's snapshot for a handful of rows and scans
+                    # all of them for a dashboard's children.
+                    cursor.execute("ANALYZE statistics_rollupsnapshot")
             build.status = RollupBuild.Status.DONE
             build.finished_at = timezone.now()
             build.source = {**source, "layout": SNAPSHOT_LAYOUT_VERSION, "organizations": len(nodes)}
