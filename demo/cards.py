@@ -65,13 +65,17 @@ CARD_COLUMNS = (
     "number",
     "verification_key",
     "member_id",
+    "organization_id",
     "status",
     "issued_at",
     "issued_by_id",
     "blocked_at",
     "block_reason",
     "replaces_id",
+    "plastic_issued_at",
 )
+# Places in a drawn card row: CARD_COLUMNS, then the day (ordinal) and minute of issue that a request counts from.
+ID, MEMBER, STATUS, BLOCKED_AT, BLOCK_REASON, REPLACES, PLASTIC_ISSUED_AT, DAY, MINUTE = 0, 3, 5, 8, 9, 10, 11, 12, 13
 REQUEST_COLUMNS = (
     "member_id",
     "card_id",
@@ -213,8 +217,9 @@ class _CardDraw:
     def chunk(self, members: list[tuple]) -> tuple[list[list], list[list]]:
         """The cards and requests of members given as (id, organization, status, joined, left, user id).
 
-        Card rows are in CARD_COLUMNS order with ids counted from 0 within the chunk (`chunk_write` shifts them
-        into the reserved block), followed by the day and minute of issue; requests point at those ids.
+        Card rows are lists in CARD_COLUMNS order with ids counted from 0 within the chunk (`_chunk_write`
+        shifts them into the reserved block), followed by the day and minute of issue; requests are tuples in
+        REQUEST_COLUMNS order pointing at those ids.
         """
         rand, bits = self.rng.random, self.rng.getrandbits
         days, day0, minutes = self.days, self.day0, self.minutes
@@ -222,11 +227,12 @@ class _CardDraw:
         low, span = WORKDAY_MINUTES[0], WORKDAY_MINUTES[1] - WORKDAY_MINUTES[0]
         region_of_org, staff_of_org = self.region_of_org, self.staff_of_org
         cards: list[list] = []
-        requests: list[list] = []
+        requests: list[tuple] = []
 
-        def issue(member_id: int, region: _RegionNumbers, staff: _Staff, day: int, minute: int) -> list:
-            card = [len(cards), region.next_number(), f"{bits(128) & UUID_CLEAR | UUID_STAMP:032x}", member_id, ACTIVE,
-                    days[day - day0] + minutes[minute], staff.requester_id, None, "", None, day, minute]  # fmt: skip
+        def issue(member_id: int, org_id: int, region: _RegionNumbers, staff: _Staff, day: int, minute: int) -> list:
+            key, issued_at = f"{bits(128) & UUID_CLEAR | UUID_STAMP:032x}", days[day - day0] + minutes[minute]
+            card = [len(cards), region.next_number(), key, member_id, org_id, ACTIVE, issued_at, staff.requester_id,
+                    None, "", None, None, day, minute]  # fmt: skip
             cards.append(card)
             return card
 
@@ -245,9 +251,10 @@ class _CardDraw:
             else:
                 day = joined_day + int(rand() * min(ISSUE_WITHIN_DAYS, end - joined_day))
             staff = staff_of_org[org_id]
-            card = issue(member_id, region, staff, day, low + int(rand() * span))
+            card = issue(member_id, org_id, region, staff, day, low + int(rand() * span))
             if left:
-                card[4], card[7], card[8] = BLOCKED, days[end - day0] + minutes[low + int(rand() * span)], LEFT_REASON
+                blocked_at = days[end - day0] + minutes[low + int(rand() * span)]
+                card[STATUS], card[BLOCKED_AT], card[BLOCK_REASON] = BLOCKED, blocked_at, LEFT_REASON
                 continue
             fate = rand()
             if user_id is None and fate < SHARE_LOST + SHARE_REISSUED and day < today - 1:
@@ -255,43 +262,45 @@ class _CardDraw:
                 minute = low + int(rand() * span)
                 lost = fate < SHARE_LOST
                 reason = LOST_REASON if lost else REISSUE_REASONS[int(rand() * len(REISSUE_REASONS))]
-                card[4], card[7], card[8] = BLOCKED, days[day - day0] + minutes[minute], reason
+                card[STATUS], card[BLOCKED_AT], card[BLOCK_REASON] = BLOCKED, days[day - day0] + minutes[minute], reason
                 if lost:
                     continue
                 # The new number a minute after the old one was blocked, as card_reissue does it.
-                replaced = card[0]
-                card = issue(member_id, region, staff, day, minute + 1)
-                card[9] = replaced
+                replaced = card[ID]
+                card = issue(member_id, org_id, region, staff, day, minute + 1)
+                card[REPLACES] = replaced
             if staff.decider_id is not None and rand() < SHARE_PLASTIC:
                 requests.append(self.request(card, staff=staff))
         return cards, requests
 
-    def request(self, card: list, *, staff: _Staff) -> list:
-        """A plastic-card request for the member's valid card, as far along as its age says."""
+    def request(self, card: list, *, staff: _Staff) -> tuple:
+        """A plastic-card request for the member's valid card, as far along as its age says; the card of a plastic
+        handed out records the day."""
         rand = self.rng.random
-        card_day, card_minute = card[10], card[11]
+        card_day, card_minute = card[DAY], card[MINUTE]
         day = card_day + int(rand() * (self.today - card_day))
         if day == card_day:
             requested_at = self.days[day - self.day0] + self.minutes[min(card_minute + 5, WORKDAY_MINUTES[1])]
         else:
             requested_at = self.moment(day)
         age = self.today - day
-        row = [card[3], None, REQUESTED, staff.requester_id, requested_at, None, None, "", None]
         if age <= REQUEST_STAGES[0][0]:
-            return row
+            return (card[MEMBER], None, REQUESTED, staff.requester_id, requested_at, None, None, "", None)
+        card_id, reason, handed_at = None, "", None
         if rand() < SHARE_REJECTED:
-            row[2], row[7] = REJECTED, REJECT_REASONS[int(rand() * len(REJECT_REASONS))]
+            status, reason = REJECTED, REJECT_REASONS[int(rand() * len(REJECT_REASONS))]
         else:
-            row[1] = card[0]  # approval gives the request the member's valid card
-            row[2] = ISSUED
-            for days, status in REQUEST_STAGES:
+            card_id = card[ID]  # approval gives the request the member's valid card
+            status = ISSUED
+            for days, stage in REQUEST_STAGES:
                 if age <= days:
-                    row[2] = status
+                    status = stage
                     break
-        row[5], row[6] = staff.decider_id, self.moment(day + 1 + int(rand() * 5))
-        if row[2] == ISSUED:
-            row[8] = self.moment(day + 30 + int(rand() * 40))
-        return row
+        decided_at = self.moment(day + 1 + int(rand() * 5))
+        if status == ISSUED:
+            handed_at = card[PLASTIC_ISSUED_AT] = self.moment(day + 30 + int(rand() * 40))
+        return (card[MEMBER], card_id, status, staff.requester_id, requested_at, staff.decider_id, decided_at, reason,
+                handed_at)  # fmt: skip
 
     def counters_write(self) -> None:
         """Each region's counter at its last serial: the next card the registry issues takes the one after."""
@@ -303,14 +312,18 @@ class _CardDraw:
                 )
 
 
-def _chunk_write(cards: list[list], requests: list[list]) -> None:
+def _chunk_write(cards: list[list], requests: list[tuple]) -> None:
     """Write a chunk's cards, their ids shifted into a freshly reserved block, and the requests pointing at them."""
     first = reserve_ids(Card, len(cards)).start if cards else 0
     write_rows(
         Card,
         columns=CARD_COLUMNS,
-        rows=((first + card[0], *card[1:9], None if card[9] is None else first + card[9]) for card in cards),
-    )
+        rows=(
+            (first + card[ID], *card[ID + 1 : REPLACES], None if card[REPLACES] is None else first + card[REPLACES],
+             card[PLASTIC_ISSUED_AT])
+            for card in cards
+        ),
+    )  # fmt: skip
     write_rows(
         CardRequest,
         columns=REQUEST_COLUMNS,

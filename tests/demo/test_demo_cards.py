@@ -5,7 +5,7 @@ import zoneinfo
 from collections import Counter
 
 import pytest
-from django.db.models import Count, Max, Q
+from django.db.models import Count, F, Max, Q
 
 from accounts.models import User
 from cards.models import Card, CardRequest, CardSerialCounter
@@ -68,6 +68,13 @@ def test_no_member_holds_two_valid_cards_and_a_replaced_card_was_blocked_first(s
         assert old.status == Card.Status.BLOCKED and old.block_reason in {"lost", "damaged"}
         assert old.blocked_at < card.issued_at and serial_of(old.number) < serial_of(card.number)
     assert Card.objects.filter(status=Card.Status.BLOCKED, block_reason="lost", replaced_by=None).exists()
+
+
+def test_cards_are_held_in_the_members_organisation_and_record_the_plastic_handed_out(seeded):
+    assert not Card.objects.exclude(organization=F("member__organization")).exists()
+    handed_out = dict(CardRequest.objects.filter(status=CardRequest.Status.ISSUED).values_list("card_id", "issued_at"))
+    assert handed_out
+    assert dict(Card.objects.exclude(plastic_issued_at=None).values_list("id", "plastic_issued_at")) == handed_out
 
 
 def test_counters_stand_at_each_regions_last_serial_and_the_registry_goes_on_from_there(seeded):

@@ -236,8 +236,8 @@ def test_copy_with_index_rebuild_leaves_the_large_tables_as_the_migrations_made_
     def table_shape(table):
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass "
-                "UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1",
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass UNION ALL "
+                "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass ORDER BY 1",
                 [table, table],
             )
             return [row[0] for row in cursor.fetchall()]

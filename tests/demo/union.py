@@ -19,8 +19,8 @@ def _digest_of(rows) -> str:
 def cards_digest() -> str:
     """The demo's cards and plastic-card requests as a person sees them, without database ids."""
     cards = Card.objects.order_by("id").values_list(
-        "member__last_name", "member__birth_date", "number", "status", "block_reason", "issued_at", "blocked_at",
-        "replaces__number", "issued_by__username",
+        "member__last_name", "member__birth_date", "organization__path", "number", "status", "block_reason",
+        "issued_at", "blocked_at", "replaces__number", "issued_by__username", "plastic_issued_at",
     )  # fmt: skip
     requests = CardRequest.objects.order_by("id").values_list(
         "member__last_name", "member__birth_date", "card__number", "status", "requested_by__username",
