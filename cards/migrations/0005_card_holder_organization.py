@@ -2,19 +2,6 @@
 
 import django.db.models.deletion
 from django.db import migrations, models
-from django.db.models import OuterRef, Subquery
-
-
-def holders_organizations_fill(apps, schema_editor):
-    """Cards issued before the field existed: the holder's organisation now, the day their plastic was handed out."""
-    Card = apps.get_model("cards", "Card")
-    CardRequest = apps.get_model("cards", "CardRequest")
-    Member = apps.get_model("membership", "Member")
-    Card.objects.update(
-        organization_id=Subquery(Member.objects.filter(pk=OuterRef("member_id")).values("organization_id")[:1])
-    )
-    issued = CardRequest.objects.filter(card_id=OuterRef("pk"), status="issued").order_by("-issued_at")
-    Card.objects.filter(requests__status="issued").update(plastic_issued_at=Subquery(issued.values("issued_at")[:1]))
 
 
 class Migration(migrations.Migration):
@@ -36,5 +23,4 @@ class Migration(migrations.Migration):
             name='plastic_issued_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='пластиковый билет выдан'),
         ),
-        migrations.RunPython(holders_organizations_fill, migrations.RunPython.noop),
     ]
