@@ -3,22 +3,28 @@
 Every read here is of RollupSnapshot rows, never of the members table: a dashboard of the whole union costs the
 same few queries as a dashboard of one primary organisation. Percentages are computed from absolute numbers (a
 totals line from the sums of its rows), never averaged. Every function checks that the user may see the
-organisation, so the exports can call the table builders directly.
+organisation, so the exports can call the table builders directly. The dashboard's children table, hundreds of
+rows at a region, is rendered once per snapshot build and kept in the project's cache (dashboard_children_html).
 """
 
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.cache import cache
 from django.http import Http404
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from registry.models import Organization
@@ -169,6 +175,10 @@ def progress_url(org_id: int) -> str:
 def dashboard_children_table(*, user: User, org: Organization, year: int, variant: str) -> StatTable:
     """The organisation's children, one row each, with a totals line of the sums (percentages from the sums)."""
     _ensure_visible(user, org)
+    return _children_table(org=org, year=year, variant=variant)
+
+
+def _children_table(*, org: Organization, year: int, variant: str) -> StatTable:
     snapshots = _children_snapshots(org=org, year=year, variant=variant)
     with_region = org.level == Organization.Level.CENTRAL
     table = StatTable(
@@ -279,58 +289,6 @@ def progress_table(*, user: User, org: Organization) -> StatTable:
     """Digitalisation progress of the organisation's children, ranked by register completeness."""
     _ensure_visible(user, org)
     return _progress_table(org=org, snapshot=_latest_register_snapshot(org))
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The rendering of a StatTable: cells in column order (templates cannot look up a dict by a variable key)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class Cell:
-    key: str
-    value: object
-    kind: str
-    sort: str  # what the sortable table compares: a plain number or the text
-    badges: list[str] = field(default_factory=list)
-
-
-@dataclass
-class TableLine:
-    cells: list[Cell]
-    link: str | None = None
-
-
-@dataclass
-class TablePage:
-    table: StatTable
-    lines: list[TableLine]
-    totals: TableLine | None
-
-
-def _line(table: StatTable, row: dict, link: str | None = None) -> TableLine:
-    cells = []
-    for column in table.columns:
-        value = table.value(row, column)
-        cells.append(
-            Cell(
-                key=column.key,
-                value=value,
-                kind=column.kind,
-                sort="" if value is None else str(value),
-                badges=list(row.get(f"{column.key}_badges", [])),
-            )
-        )
-    return TableLine(cells=cells, link=link)
-
-
-def table_page(table: StatTable) -> TablePage:
-    links = table.links + [None] * (len(table.rows) - len(table.links))
-    return TablePage(
-        table=table,
-        lines=[_line(table, row, link) for row, link in zip(table.rows, links, strict=False)],
-        totals=_line(table, table.totals) if table.totals else None,
-    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -511,8 +469,6 @@ class Dashboard:
     snapshot: RollupSnapshot | None
     kpis: list[Kpi]
     charts: dict
-    children: StatTable
-    children_page: TablePage
     counters: LiveCounters | None
     provenance: str
 
@@ -520,11 +476,17 @@ class Dashboard:
     def variant_label(self) -> str:
         return RollupSnapshot.Variant(self.variant).label
 
+    @cached_property
+    def children(self) -> StatTable:
+        """Read when first asked for: a page whose table is in the cache never reads the children's snapshots."""
+        return _children_table(org=self.org, year=self.year, variant=self.variant)
+
 
 def dashboard(*, user: User, org: Organization, year: int | None, variant: str) -> Dashboard:
     """The organisation's figures of a year in one variant, its trend over the years and its children.
 
-    Three queries: the organisation's snapshots of every year and variant, its children's snapshots of the year.
+    One query: the organisation's snapshots of every year and variant; the children's table is read on demand
+    (Dashboard.children, dashboard_children_html).
     """
     _ensure_visible(user, org)
     own = list(RollupSnapshot.objects.filter(organization=org).select_related("build").order_by("year"))
@@ -544,7 +506,6 @@ def dashboard(*, user: User, org: Organization, year: int | None, variant: str) 
     if figures is not None:
         charts["categories"] = categories_chart(figures)
         charts["age"] = age_chart(figures)
-    children = dashboard_children_table(user=user, org=org, year=year, variant=variant)
     return Dashboard(
         org=org,
         year=year,
@@ -553,11 +514,52 @@ def dashboard(*, user: User, org: Organization, year: int | None, variant: str) 
         snapshot=snapshot,
         kpis=dashboard_kpis(figures) if figures is not None else [],
         charts=charts,
-        children=children,
-        children_page=table_page(children),
         counters=_live_counters(register_now),
         provenance=snapshot_provenance(snapshot) if snapshot else "",
     )
+
+
+STAT_TABLE_TEMPLATE = "union_statistics/includes/stat_table.html"
+# Snapshot rows never change within a build, so the key is exact; the time only bounds what stale keys occupy.
+CHILDREN_CACHE_SECONDS = 24 * 60 * 60
+
+
+def _children_cache_key(board: Dashboard) -> str:
+    """What the rendered children's table depends on: the build of the figures (its id, and its digest and time
+    so that a database rebuilt from scratch, whose ids start again, never meets a table of the old one), what the
+    registry says of the children (names, closures, regions, pilot flags: they change without a rollup), the
+    language and the time zone."""
+    build = board.snapshot.build
+    registry = Organization.objects.filter(parent=board.org).order_by("id")
+    names = registry.values_list("id", "name", "short_name", "is_active", "region__name", "region__pilot_2018")
+    content = repr((list(names), build.digest, (build.finished_at or build.started_at).isoformat()))
+    return ":".join(
+        (
+            "statistics:dashboard-children:v1",
+            str(board.org.pk),
+            str(board.year),
+            board.variant,
+            str(build.pk),
+            get_language() or "",
+            timezone.get_current_timezone_name(),
+            hashlib.sha256(content.encode()).hexdigest()[:32],
+        )
+    )
+
+
+def dashboard_children_html(board: Dashboard) -> SafeString:
+    """The children's sortable table as HTML, from the project's cache when this build was shown already.
+
+    The caller has checked that the user may see the organisation; the table is the same for everyone who may.
+    """
+    if board.snapshot is None:
+        return render_to_string(STAT_TABLE_TEMPLATE, {"table": board.children})
+    key = _children_cache_key(board)
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string(STAT_TABLE_TEMPLATE, {"table": board.children})
+        cache.set(key, str(html), CHILDREN_CACHE_SECONDS)
+    return mark_safe(html)  # rendered by the template above, with autoescaping
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -571,7 +573,6 @@ class Progress:
     snapshot: RollupSnapshot | None
     kpis: list[Kpi]
     table: StatTable
-    table_page: TablePage
     provenance: str
 
 
@@ -624,7 +625,6 @@ def progress(*, user: User, org: Organization) -> Progress:
         snapshot=snapshot,
         kpis=progress_kpis(snapshot_figures(snapshot)) if snapshot else [],
         table=table,
-        table_page=table_page(table),
         provenance=snapshot_provenance(snapshot) if snapshot else "",
     )
 

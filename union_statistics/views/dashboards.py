@@ -43,6 +43,8 @@ def dashboard(request, pk):
         {
             "org": org,
             "board": board,
+            # Cached per snapshot build; only after get_org_for_user has refused an organisation out of scope.
+            "children_html": dashboards.dashboard_children_html(board) if board.snapshot else "",
             "breadcrumbs": org_ancestors_for_user(request.user, org),
             "variants": RollupSnapshot.Variant.choices,
             "can_request_rollup": request.user.role == Role.CENTRAL,
