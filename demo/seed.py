@@ -27,6 +27,7 @@ from demo.organizations import chairs_seed, organizations_seed
 from demo.people import members_seed
 from demo.plan import DEMO_REFERENCE_DATE, DemoSeedError, UnionPlan, demo_plan
 from demo.report import PROGRESS_MIN_MEMBERS, DemoSeedReport, Say, grouped
+from demo.reports import reports_seed
 from demo.users import DEMO_PASSWORD, DEMO_USERNAMES, demo_logins, users_seed
 from membership.models import Member
 from registry.bulk import uses_copy
@@ -64,7 +65,7 @@ DEMO_STEPS: tuple[tuple[str, DemoStep], ...] = (
     ("members", members_seed),
     ("users", users_seed),
     ("cards", cards_seed),
-    # ("reports", ...): the statistics' demo rollups go here, after the rows they count.
+    ("reports", reports_seed),
 )
 # From this many members on (PostgreSQL), the large tables' secondary indexes, unique constraints and foreign keys
 # are dropped for the COPY and rebuilt after it: one sorted build per index is far cheaper than a row-by-row one.

@@ -7,6 +7,7 @@ from cards.models import Card, CardRequest, CardSerialCounter
 from demo.seed import DEMO_USERNAMES
 from membership.models import Member
 from registry.models import Chair, Organization
+from union_statistics.models import AnnualReport, ReportCampaign, ReportEvent, RollupBuild, RollupSnapshot
 
 
 def _digest_of(rows) -> str:
@@ -39,10 +40,18 @@ def union_digest() -> str:
     members = Member.objects.order_by("id").values_list(
         "organization__path", "last_name", "first_name", "middle_name", "birth_date", "category", "status", "email"
     )
-    return _digest_of([*organizations, *chairs, *members, cards_digest()])
+    reports = AnnualReport.objects.order_by("organization__path", "year").values_list(
+        "organization__path", "year", "status", "entered", "figures", "submitted_at", "return_comment"
+    )
+    return _digest_of([*organizations, *chairs, *members, cards_digest(), *reports])
 
 
 def union_wipe() -> None:
+    RollupSnapshot.objects.all().delete()
+    RollupBuild.objects.all().delete()
+    ReportEvent.objects.all().delete()
+    AnnualReport.objects.all().delete()
+    ReportCampaign.objects.all().delete()
     CardRequest.objects.all().delete()
     Card.objects.update(replaces=None)
     Card.objects.all().delete()
