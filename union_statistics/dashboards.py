@@ -155,9 +155,23 @@ def _name_cells(child: Organization, *, with_region: bool) -> dict:
 
 
 def _children_snapshots(*, org: Organization, year: int, variant: str) -> list[RollupSnapshot]:
+    """The children's snapshots with what their rows show of the organisations. The build is the same for every
+    row (a rollup replaces all snapshots of its year and variant at once): read once, when the note asks for it,
+    rather than joined to each of hundreds of rows."""
     return list(
         RollupSnapshot.objects.filter(organization__parent=org, year=year, variant=variant)
-        .select_related("organization__region", "build")
+        .select_related("organization__region")
+        .only(
+            "year",
+            "variant",
+            "figures",
+            "build_id",
+            "organization__name",
+            "organization__short_name",
+            "organization__is_active",
+            "organization__region__name",
+            "organization__region__pilot_2018",
+        )
         .order_by("organization__name", "organization_id")
     )
 
