@@ -194,12 +194,12 @@ def _rollup_phase_targets():
 
     return [
         (services, "_tree", "дерево организаций"),
-        (services, "register_figures_by_org", REGISTER_PHASE),
+        (services, "register_vectors_by_org", REGISTER_PHASE),
         (register, "_moved_members_into", "  из него: перешедшие после даты"),
         (register, "_transfers_into", "  из него: переводы года"),
         (register, "_chairs_into", "  из него: председатели"),
         (register, "_cards_into", "  из него: билеты"),
-        (services, "_accepted_own_figures", "принятые отчёты"),
+        (services, "_accepted_own_vectors", "принятые отчёты"),
         (services, "_rolled_up", "сумма по дереву"),
         (services, "write_rows", "запись снимка"),
         (bulk, "copy_rows", "  из неё COPY"),

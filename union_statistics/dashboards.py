@@ -56,7 +56,7 @@ def _ensure_visible(user: User, org: Organization) -> None:
 
 def snapshot_figures(snapshot: RollupSnapshot) -> Figures:
     """The snapshot's figures with the computed lines (totals, coverage) added."""
-    return figures_derive(vector_to_figures(snapshot.figures))
+    return figures_derive(vector_to_figures(snapshot.vector))
 
 
 def _sum_known(*values: int | None) -> int | None:
@@ -201,7 +201,7 @@ def _children_table(*, org: Organization, year: int, variant: str) -> StatTable:
     )
     children_figures = []
     for snapshot in snapshots:
-        raw = vector_to_figures(snapshot.figures)
+        raw = vector_to_figures(snapshot.vector)
         children_figures.append(raw)
         child = snapshot.organization
         table.rows.append({**_name_cells(child, with_region=with_region), **dashboard_row(figures_derive(raw))})
@@ -278,7 +278,7 @@ def _progress_table(*, org: Organization, snapshot: RollupSnapshot | None) -> St
     snapshots = _children_snapshots(org=org, year=snapshot.year, variant=REGISTER)
     ranked = []
     for child_snapshot in snapshots:
-        raw = vector_to_figures(child_snapshot.figures)
+        raw = vector_to_figures(child_snapshot.vector)
         child = child_snapshot.organization
         row = {**_name_cells(child, with_region=False), **progress_row(figures_derive(raw))}
         ranked.append((row, raw, progress_url(child.pk)))
@@ -459,7 +459,7 @@ def _live_counters(snapshot: RollupSnapshot | None) -> LiveCounters | None:
     """From the current year's register snapshot, rebuilt every night: no member is counted per page view."""
     if snapshot is None:
         return None
-    figures = vector_to_figures(snapshot.figures)
+    figures = vector_to_figures(snapshot.vector)
     return LiveCounters(
         members=figure(figures, "members"),
         joined_month=figure(figures, "joined_month"),

@@ -1,3 +1,5 @@
+import json
+
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
@@ -212,12 +214,21 @@ class RollupSnapshot(models.Model):
         REGISTER = "register", _("По данным реестра")
 
     organization = models.ForeignKey(
-        "registry.Organization", verbose_name=_("организация"), on_delete=models.CASCADE, related_name="+"
+        "registry.Organization",
+        verbose_name=_("организация"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        # The unique constraint below starts with the organisation: its index serves lookups by organisation.
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField(_("год"))
     variant = models.CharField(_("вариант"), max_length=10, choices=Variant.choices)
-    figures = models.JSONField(_("показатели"), default=dict)
-    build = models.ForeignKey(RollupBuild, verbose_name=_("расчёт"), on_delete=models.PROTECT, related_name="+")
+    # A JSON list in the layout of indicators.SNAPSHOT_KEYS, kept as text rather than jsonb: eighty-five thousand
+    # rows are written at a time and only ever read whole, so the database need not parse or index inside them.
+    figures = models.TextField(_("показатели"))
+    build = models.ForeignKey(
+        RollupBuild, verbose_name=_("расчёт"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
 
     class Meta:
         verbose_name = _("сводные показатели")
@@ -229,3 +240,7 @@ class RollupSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.year} {self.variant}"
+
+    @property
+    def vector(self) -> list[int]:
+        return json.loads(self.figures)

@@ -138,7 +138,7 @@ def org_snapshot(*, org: Organization, year: int, variant: str) -> tuple[Figures
     )
     if snapshot is None:
         return None
-    return vector_to_figures(snapshot.figures), snapshot.build
+    return vector_to_figures(snapshot.vector), snapshot.build
 
 
 def snapshot_years(*, org: Organization, variant: str) -> list[int]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 import operator
 from dataclasses import dataclass, field
@@ -610,10 +611,11 @@ def rollup_build(
             digest = hashlib.sha256()
             rows = []
             # Each row's figures are written as JSON text once, and the digest is taken of that same text.
+            encode = json.JSONEncoder(separators=(",", ":")).encode
             for org_id in sorted(vectors):
-                text = "[" + ",".join(map(str, vectors[org_id])) + "]"
+                text = encode(vectors[org_id])
                 digest.update(f"{org_id}:{text}\n".encode())
-                rows.append((org_id, year, variant, text if uses_copy() else vectors[org_id], build.pk))
+                rows.append((org_id, year, variant, text, build.pk))
             RollupSnapshot.objects.filter(year=year, variant=variant).delete()
             write_rows(RollupSnapshot, columns=("organization_id", "year", "variant", "figures", "build_id"), rows=rows)
             if uses_copy():

@@ -7,6 +7,7 @@ shares (66.7 % and 0 %) would be 33.3 %.
 """
 
 import datetime
+import json
 import re
 from decimal import Decimal
 
@@ -172,10 +173,10 @@ def test_progress_ranks_the_children_by_register_completeness(rolled_up, users, 
     # Region A's last reports counted 16 members, region B's 10: A has half of them in the register, B none.
     for org, reported in ((union.region_a, 16), (union.region_b, 10)):
         row = RollupSnapshot.objects.get(organization=org, year=this_year, variant="register")
-        figures = list(row.figures)
+        figures = row.vector
         index = SNAPSHOT_KEYS.index("reported_members") * 3 + END
         figures[index] = reported
-        row.figures = figures
+        row.figures = json.dumps(figures)
         row.save(update_fields=["figures"])
     members_a = dashboards.snapshot_figures(
         RollupSnapshot.objects.get(organization=union.region_a, year=this_year, variant="register")
