@@ -8,6 +8,7 @@ and the page includes each template with the context as `panel`.
 from collections.abc import Callable
 
 from accounts.models import User
+from accounts.panels import panels_shown
 from membership.models import Member
 
 MyCabinetPanel = Callable[[User, Member], tuple[str, dict] | None]
@@ -16,10 +17,4 @@ MY_CABINET_PANELS: list[MyCabinetPanel] = []
 
 
 def my_cabinet_panels(*, user: User, member: Member) -> list[dict]:
-    panels = []
-    for panel in MY_CABINET_PANELS:
-        shown = panel(user, member)
-        if shown is not None:
-            template_name, context = shown
-            panels.append({"template_name": template_name, "context": context})
-    return panels
+    return panels_shown(MY_CABINET_PANELS, user, member)

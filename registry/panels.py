@@ -8,6 +8,7 @@ each template with the context as `panel`.
 from collections.abc import Callable
 
 from accounts.models import User
+from accounts.panels import panels_shown
 from registry.models import Organization
 
 OrgDetailPanel = Callable[[User, Organization], tuple[str, dict] | None]
@@ -16,10 +17,4 @@ ORG_DETAIL_PANELS: list[OrgDetailPanel] = []
 
 
 def org_detail_panels(*, user: User, org: Organization) -> list[dict]:
-    panels = []
-    for panel in ORG_DETAIL_PANELS:
-        shown = panel(user, org)
-        if shown is not None:
-            template_name, context = shown
-            panels.append({"template_name": template_name, "context": context})
-    return panels
+    return panels_shown(ORG_DETAIL_PANELS, user, org)

@@ -81,23 +81,21 @@ def report_detail(request, pk: int):
         if not can_fill:
             raise PermissionDenied
         if form.is_valid():
+            submitting = "submit" in request.POST
+            save = services.report_submit if submitting else services.report_save
             try:
-                if "submit" in request.POST:
-                    services.report_submit(
-                        report=report,
-                        by=request.user,
-                        entered=form.entered(),
-                        explanation=form.cleaned_data["explanation"],
-                    )
-                    messages.success(request, _("Отчёт сдан. Его проверит вышестоящая организация."))
-                else:
-                    services.report_save(
-                        report=report,
-                        by=request.user,
-                        entered=form.entered(),
-                        explanation=form.cleaned_data["explanation"],
-                    )
-                    messages.success(request, _("Введённые данные сохранены. Отчёт ещё не сдан."))
+                save(
+                    report=report,
+                    by=request.user,
+                    entered=form.entered(),
+                    explanation=form.cleaned_data["explanation"],
+                )
+                messages.success(
+                    request,
+                    _("Отчёт сдан. Его проверит вышестоящая организация.")
+                    if submitting
+                    else _("Введённые данные сохранены. Отчёт ещё не сдан."),
+                )
             except StatisticsError as error:
                 form.add_error(None, error.message)
             else:
