@@ -214,6 +214,7 @@ def campaign_detail(request, year: int):
             "breadcrumbs": org_ancestors_for_user(request.user, org),
             "total": total,
             "by_child": by_child,
+            "campaign_columns": (_("ждут"), _("приняты"), _("на проверке"), _("возвращены"), _("не сданы")),
             "owed": owed.get_page(request.GET.get("page")),
             "status": status,
             "owed_query": urlencode({"org": org.pk, "status": status}),
