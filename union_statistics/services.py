@@ -494,7 +494,7 @@ def _tree() -> list[_TreeNode]:
             is_active=row[4],
             passport_filled=bool(row[5] and row[6] and row[7] and row[8] is not None),
         )
-        for row in rows.iterator(chunk_size=10_000)
+        for row in rows
     ]
 
 
