@@ -31,6 +31,7 @@ from registry.models import Organization
 from registry.selectors import org_is_visible_to
 from union_statistics.indicators import (
     AGE_GROUPS,
+    END,
     LEFT_KEYS,
     TENURE_GROUPS,
     WOMEN,
@@ -40,6 +41,7 @@ from union_statistics.indicators import (
     figures_derive,
     figures_sum,
     percent,
+    sum_known,
     vector_to_figures,
 )
 from union_statistics.models import RollupSnapshot
@@ -59,14 +61,9 @@ def snapshot_figures(snapshot: RollupSnapshot) -> Figures:
     return figures_derive(vector_to_figures(snapshot.vector))
 
 
-def _sum_known(*values: int | None) -> int | None:
-    known = [value for value in values if value is not None]
-    return sum(known) if known else None
-
-
 def _left(figures: Figures) -> int | None:
     """Left the union in the year (voluntarily, excluded, other reasons); transfers inside the union are not leaving."""
-    return _sum_known(*(figure(figures, key) for key in LEFT_KEYS))
+    return sum_known(*(figure(figures, key) for key in LEFT_KEYS))
 
 
 def _has_data(snapshot: RollupSnapshot) -> bool:
@@ -323,6 +320,18 @@ def _number(value: int | None) -> str:
     return "—" if value is None else intcomma(value)
 
 
+def _members_share_kpi(label: str, figures: Figures, key: str, column: int = END, *, icon: str) -> Kpi:
+    """A part of the members: its share of all members, and how many people it is."""
+    part = figure(figures, key, column)
+    return Kpi(
+        label,
+        percent(part, figure(figures, "members")),
+        PERCENT,
+        _("%(count)s чел.") % {"count": _number(part)},
+        icon=icon,
+    )
+
+
 def _chart_number(value) -> float | int | None:
     return float(value) if isinstance(value, Decimal) else value
 
@@ -403,20 +412,8 @@ def dashboard_kpis(figures: Figures) -> list[Kpi]:
             % {"members": _number(figure(figures, "total_members")), "total": _number(figure(figures, "total"))},
             icon="bi-pie-chart",
         ),
-        Kpi(
-            _("Молодёжь до 35 лет"),
-            row["youth_share"],
-            PERCENT,
-            _("%(count)s чел.") % {"count": _number(figure(figures, "youth"))},
-            icon="bi-mortarboard",
-        ),
-        Kpi(
-            _("Женщины"),
-            row["women_share"],
-            PERCENT,
-            _("%(count)s чел.") % {"count": _number(figure(figures, "members", WOMEN))},
-            icon="bi-gender-female",
-        ),
+        _members_share_kpi(_("Молодёжь до 35 лет"), figures, "youth", icon="bi-mortarboard"),
+        _members_share_kpi(_("Женщины"), figures, "members", WOMEN, icon="bi-gender-female"),
         Kpi(
             _("Принято за год"),
             row["joined"],
@@ -661,27 +658,9 @@ def org_passport_panel(user: User, org: Organization) -> tuple[str, dict] | None
     members = figure(figures, "members")
     kpis = [
         Kpi(_("Членов Профсоюза"), members, icon="bi-people"),
-        Kpi(
-            _("Педагогические работники"),
-            percent(figure(figures, "teaching"), members),
-            PERCENT,
-            _("%(count)s чел.") % {"count": _number(figure(figures, "teaching"))},
-            icon="bi-easel",
-        ),
-        Kpi(
-            _("Молодёжь до 35 лет"),
-            percent(figure(figures, "youth"), members),
-            PERCENT,
-            _("%(count)s чел.") % {"count": _number(figure(figures, "youth"))},
-            icon="bi-mortarboard",
-        ),
-        Kpi(
-            _("Женщины"),
-            percent(figure(figures, "members", WOMEN), members),
-            PERCENT,
-            _("%(count)s чел.") % {"count": _number(figure(figures, "members", WOMEN))},
-            icon="bi-gender-female",
-        ),
+        _members_share_kpi(_("Педагогические работники"), figures, "teaching", icon="bi-easel"),
+        _members_share_kpi(_("Молодёжь до 35 лет"), figures, "youth", icon="bi-mortarboard"),
+        _members_share_kpi(_("Женщины"), figures, "members", WOMEN, icon="bi-gender-female"),
     ]
     return PASSPORT_PANEL_TEMPLATE, {
         "snapshot": snapshot,

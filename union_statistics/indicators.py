@@ -152,7 +152,8 @@ def percent(part: int | None, whole: int | None) -> Decimal | None:
     return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _sum_or_none(*values: int | None) -> int | None:
+def sum_known(*values: int | None) -> int | None:
+    """The sum of the numbers that are known; none when none is."""
     known = [value for value in values if value is not None]
     return sum(known) if known else None
 
@@ -166,7 +167,7 @@ def figures_derive(figures: Mapping[str, list]) -> Figures:
         ("total_members", ("working_members", "student_members")),
     ):
         columns = [figures.get(part, empty) for part in parts]
-        derived[total_key] = [_sum_or_none(*(column[index] for column in columns)) for index in range(3)]
+        derived[total_key] = [sum_known(*(column[index] for column in columns)) for index in range(3)]
     for indicator in REPORT_INDICATORS:
         if indicator.kind == PERCENT:
             part, whole = (derived.get(key, empty) for key in indicator.of)

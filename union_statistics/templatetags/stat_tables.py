@@ -24,7 +24,7 @@ NONE_HTML = '<span class="text-muted">—</span>'
 ONE_DECIMAL = Decimal("0.1")
 
 
-class _NumberFormat:
+class NumberFormat:
     """The current language's separators, read once per table instead of once per cell."""
 
     def __init__(self) -> None:
@@ -40,17 +40,20 @@ class _NumberFormat:
             return intcomma(value)
         return f"{int(value):,}".replace(",", self.thousands)
 
-    def percent(self, value) -> str:
-        # floatformat:1 (half up, the language's decimal separator, no grouping) and a no-break space before %.
+    def one_decimal(self, value) -> str:
+        # floatformat:1: half up, the language's decimal separator, no grouping.
         rounded = Decimal(str(value)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
-        return f"{rounded:f}".replace(".", self.decimal) + "&nbsp;%"
+        return f"{rounded:f}".replace(".", self.decimal)
+
+    def percent(self, value) -> str:
+        return self.one_decimal(value) + "&nbsp;%"
 
 
-def format_value(value, kind: str, number_format: _NumberFormat | None = None) -> str:
+def format_value(value, kind: str, number_format: NumberFormat | None = None) -> str:
     """A value's HTML, as includes/value.html prints it."""
     if value is None:
         return NONE_HTML
-    number_format = number_format or _NumberFormat()
+    number_format = number_format or NumberFormat()
     if kind == PERCENT:
         return number_format.percent(value)
     if kind == INTEGER:
@@ -80,7 +83,7 @@ def _cell(value, kind: str, shown: str) -> str:
     return f'<td{css} data-sort="{_sort_attr(value)}">{shown}</td>'
 
 
-def _row(table, row: dict, link: str | None, number_format: _NumberFormat) -> str:
+def _row(table, row: dict, link: str | None, number_format: NumberFormat) -> str:
     cells = []
     for column in table.columns:
         value = table.value(row, column)
@@ -102,7 +105,7 @@ def _row(table, row: dict, link: str | None, number_format: _NumberFormat) -> st
     return ROW + "".join(cells) + "</tr>"
 
 
-def _totals(table, number_format: _NumberFormat) -> str:
+def _totals(table, number_format: NumberFormat) -> str:
     cells = []
     for column in table.columns:
         value = table.value(table.totals, column)
@@ -118,7 +121,7 @@ def _totals(table, number_format: _NumberFormat) -> str:
 @register.simple_tag
 def stat_table_body(table) -> SafeString:
     """<tbody> and, with a totals line, <tfoot> of a StatTable (union_statistics/tables.py)."""
-    number_format = _NumberFormat()
+    number_format = NumberFormat()
     links = table.links + [None] * (len(table.rows) - len(table.links))
     rows = [_row(table, row, link, number_format) for row, link in zip(table.rows, links, strict=False)]
     if not rows:

@@ -1,5 +1,7 @@
 from django import template
 
+from union_statistics.templatetags.stat_tables import NumberFormat
+
 register = template.Library()
 
 NO_FIGURE = "—"
@@ -7,12 +9,12 @@ NO_FIGURE = "—"
 
 @register.filter
 def figure(value, kind: str = "stock") -> str:
-    """A number as the report prints it: thin-space thousands, one decimal for a percentage, a dash for none."""
+    """A number as the report prints it, in the language's separators: one decimal for a percentage (the column
+    says it is one), a dash for none."""
     if value is None or value == "":
         return NO_FIGURE
-    if kind == "percent":
-        return f"{value:.1f}".replace(".", ",")
-    return f"{int(value):,}".replace(",", "\u202f")
+    number_format = NumberFormat()
+    return number_format.one_decimal(value) if kind == "percent" else number_format.integer(value)
 
 
 class _BoundFieldPicker:
