@@ -7,7 +7,6 @@ shares (66.7 % and 0 %) would be 33.3 %.
 """
 
 import datetime
-import json
 import re
 from decimal import Decimal
 
@@ -176,7 +175,7 @@ def test_progress_ranks_the_children_by_register_completeness(rolled_up, users, 
         figures = row.vector
         index = SNAPSHOT_KEYS.index("reported_members") * 3 + END
         figures[index] = reported
-        row.figures = json.dumps(figures)
+        row.vector = figures
         row.save(update_fields=["figures"])
     members_a = dashboards.snapshot_figures(
         RollupSnapshot.objects.get(organization=union.region_a, year=this_year, variant="register")
