@@ -18,14 +18,37 @@ def navigation(request):
     if user.role in APPARATUS_ROLES:
         items.append((_("Председатели"), reverse("registry:chair_list"), "bi-person-badge", "registry:chair"))
         items.append((_("Сотрудники"), reverse("registry:staff_user_list"), "bi-person-gear", "registry:staff"))
+    programme = []
+    if user.role in (Role.CENTRAL, Role.REGIONAL):
+        programme.append((_("Партнёры"), reverse("discounts:partner_list"), "bi-shop-window", "discounts:partner_"))
     if user.role == Role.MEMBER:
         items.append((_("Мой кабинет"), reverse("membership:my_cabinet"), "bi-person-vcard", "membership:my_"))
+        items.append((_("Скидки"), reverse("discounts:catalogue"), "bi-shop", "discounts:catalogue"))
+        items.append((_("Мой кешбэк"), reverse("discounts:cashback"), "bi-wallet2", "discounts:cashback"))
+    if user.role == Role.CASHIER:
+        items.append((_("Касса"), reverse("discounts:cashier"), "bi-upc-scan", "discounts:cashier"))
     if user.role == Role.CENTRAL:
-        items.append((_("Журнал доступа"), reverse("accounts:access_log"), "bi-journal-text", "accounts:access_log"))
+        payouts = reverse("discounts:payout_batches")
+        programme.append((_("Выплаты кешбэка"), payouts, "bi-cash-stack", "discounts:payout"))
+        fraud_report = reverse("discounts:fraud_report")
+        programme.append((_("Подозрительные операции"), fraud_report, "bi-shield-exclamation", "discounts:fraud"))
     current = request.resolver_match.view_name if request.resolver_match else ""
-    return {
-        "nav_items": [
-            {"title": title, "url": url, "icon": icon, "active": current.startswith(prefix)}
-            for title, url, icon, prefix in items
-        ]
-    }
+    entries = [_nav_entry(item, current) for item in items]
+    # The programme's pages share one menu entry when there are several, so the bar fits a laptop's width.
+    if len(programme) > 1:
+        children = [_nav_entry(item, current) for item in programme]
+        entries.append({
+            "title": _("Дисконтная программа"), "icon": "bi-shop-window", "children": children,
+            "active": any(child["active"] for child in children),
+        })  # fmt: skip
+    else:
+        entries.extend(_nav_entry(item, current) for item in programme)
+    if user.role == Role.CENTRAL:
+        access_log = (_("Журнал доступа"), reverse("accounts:access_log"), "bi-journal-text", "accounts:access_log")
+        entries.append(_nav_entry(access_log, current))
+    return {"nav_items": entries}
+
+
+def _nav_entry(item: tuple[str, str, str, str], current: str) -> dict:
+    title, url, icon, prefix = item
+    return {"title": title, "url": url, "icon": icon, "active": current.startswith(prefix)}

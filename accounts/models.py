@@ -70,6 +70,10 @@ ACCESS_LOG_OBJECT_TYPES = {
     "registry.chair": _("Председатель"),
     "membership.member": _("Член Профсоюза"),
     "accounts.user": _("Пользователь"),
+    "cards.card": _("Профсоюзный билет"),
+    "discounts.partner": _("Партнёр"),
+    "discounts.partnertoken": _("Ключ API партнёра"),
+    "discounts.payoutbatch": _("Реестр выплат кешбэка"),
 }
 
 
@@ -85,6 +89,9 @@ class AccessLog(models.Model):
         LOGIN = "login", _("Вход")
         LOGIN_FAILED = "login_failed", _("Неудачный вход")
         LOGOUT = "logout", _("Выход")
+        VERIFY = "verify", _("Проверка билета")
+        PURCHASE = "purchase", _("Покупка по билету")
+        REVERSAL = "reversal", _("Возврат покупки")
 
     created_at = models.DateTimeField(_("время"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

@@ -22,6 +22,8 @@ def home(request):
         return redirect(HOME_URL_NAMES.get(request.user.role, "registry:org_tree"))
     if request.user.role == Role.MEMBER and hasattr(request.user, "member"):
         return redirect("membership:my_cabinet")
+    if request.user.role == Role.CASHIER and Role.CASHIER in HOME_URL_NAMES:
+        return redirect(HOME_URL_NAMES[Role.CASHIER])
     return redirect("accounts:profile")
 
 

@@ -6,7 +6,8 @@ Recreates the database named by BENCH_DATABASE_URL, migrates it, and in one run 
   3. the subtree lookup of a regional organisation (p95 over random regions) and its query plan;
   4. the organisation page (registry:org_detail) as a central and as a regional user (p95);
   5.-9. the member register and the card batch (bench/members.py, bench/card_batches.py);
-  10.-12. the statistics: raw GROUP BY through psql, the union rollup, dashboards under wrk (bench/stats.py).
+  10.-12. the statistics: raw GROUP BY through psql, the union rollup, dashboards under wrk (bench/stats.py);
+  13. the partner API under wrk beside a bare view doing its one lookup (bench/partner_api.py).
 Prints a table (figure, target, PASS/FAIL) and writes the same to bench/results/bench-<timestamp>.json.
 Timing assertions live here, never in the test suite.
 """
@@ -245,7 +246,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
     import members
 
     figures = []
-    print(f"5/12 Список членов ППО около 2 000 человек, {requests} запросов…", flush=True)
+    print(f"5/13 Список членов ППО около 2 000 человек, {requests} запросов…", flush=True)
     timings, size = members.measure_member_list(requests=requests, seed=seed)
     p95 = percentile(timings, 0.95)
     figures += [
@@ -253,7 +254,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
         Figure(f"Список членов ППО ({grouped(size)} чел.), председатель: p95", p95, "мс",
                f"≤ {members.MEMBER_LIST_P95_TARGET_MS:g} мс", p95 <= members.MEMBER_LIST_P95_TARGET_MS),
     ]  # fmt: skip
-    print(f"6/12 Поиск по фамилии в регионе, {requests} запросов…", flush=True)
+    print(f"6/13 Поиск по фамилии в регионе, {requests} запросов…", flush=True)
     timings, _sample = members.measure_region_search(requests=requests, seed=seed)
     p95 = percentile(timings, 0.95)
     figures += [
@@ -261,7 +262,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
         Figure("Поиск по фамилии по региону (Москва): p95", p95, "мс",
                f"≤ {members.REGION_SEARCH_P95_TARGET_MS:g} мс", p95 <= members.REGION_SEARCH_P95_TARGET_MS),
     ]  # fmt: skip
-    print(f"7/12 Загрузка {grouped(members.IMPORT_ROWS)} строк из .xlsx…", flush=True)
+    print(f"7/13 Загрузка {grouped(members.IMPORT_ROWS)} строк из .xlsx…", flush=True)
     checking, committing, total, status, written = members.measure_import(seed=seed)
     figures += [
         Figure("Загрузка 100 000 строк: проверка и предпросмотр", checking, "с"),
@@ -269,7 +270,7 @@ def measure_member_register(*, requests: int, seed: int) -> list[Figure]:
         Figure("Загрузка 100 000 строк: всего", total, "с", f"≤ {members.IMPORT_TARGET_SECONDS:g} с",
                total <= members.IMPORT_TARGET_SECONDS and status == "committed" and written == members.IMPORT_ROWS),
     ]  # fmt: skip
-    print("8/12 Выгрузка в .csv и .xlsx…", flush=True)
+    print("8/13 Выгрузка в .csv и .xlsx…", flush=True)
     for fmt in ("csv", "xlsx"):
         seconds, rows, start_mb, growth_mb = members.measure_export(fmt)
         figures += [
@@ -285,7 +286,7 @@ def measure_cards() -> list[Figure]:
     import card_batches
 
     print(
-        f"9/12 Партия из {grouped(card_batches.BATCH_CARDS)} билетов: одобрение заявок и пакет для изготовителя…",
+        f"9/13 Партия из {grouped(card_batches.BATCH_CARDS)} билетов: одобрение заявок и пакет для изготовителя…",
         flush=True,
     )
     approving, building, rate, growth_mb, size = card_batches.measure_card_batch()
@@ -324,7 +325,7 @@ def main() -> None:
     machine = machine_info()
     figures: list[Figure] = []
 
-    print(f"1/12 Сырой COPY {grouped(args.members)} строк…", flush=True)
+    print(f"1/13 Сырой COPY {grouped(args.members)} строк…", flush=True)
     generator_rate, raw_rate, unlogged_rate = measure_raw_copy(members=args.members, seed=args.seed)
     figures += [
         Figure("Генератор строк без базы", generator_rate, "строк/с"),
@@ -332,7 +333,7 @@ def main() -> None:
         Figure("Сырой COPY: то же, UNLOGGED", unlogged_rate, "строк/с"),
     ]
 
-    print(f"2/12 seed_demo --members {grouped(args.members)} --seed {args.seed}…", flush=True)
+    print(f"2/13 seed_demo --members {grouped(args.members)} --seed {args.seed}…", flush=True)
     command_seconds, report = measure_seeding(members=args.members, seed=args.seed)
     member_phase_rate = args.members / report.seconds["members"]
     command_rate = args.members / command_seconds
@@ -350,7 +351,7 @@ def main() -> None:
         Figure("  из неё индексы и ключи", report.seconds.get("member_indexes", 0.0), "с"),
     ]  # fmt: skip
 
-    print(f"3/12 Поддерево региона, {args.lookups} запросов…", flush=True)
+    print(f"3/13 Поддерево региона, {args.lookups} запросов…", flush=True)
     subtree_ms, largest_subtree, plan = measure_subtree(repetitions=args.lookups, seed=args.seed)
     uses_index = any("Index" in line for line in plan)
     figures += [
@@ -361,7 +362,7 @@ def main() -> None:
         Figure("  план запроса идёт по индексу", uses_index, "", "index scan", uses_index, "да" if uses_index else "нет"),
     ]  # fmt: skip
 
-    print(f"4/12 Страница организации, по {args.requests} запросов…", flush=True)
+    print(f"4/13 Страница организации, по {args.requests} запросов…", flush=True)
     for label, timings in measure_pages(requests=args.requests, seed=args.seed):
         p95 = percentile(timings, 0.95)
         figures += [
@@ -377,6 +378,11 @@ def main() -> None:
     statistics_figures, statistics_details = stats.measure_statistics(url=url, figure=Figure, grouped=grouped)
     figures += statistics_figures
 
+    import partner_api
+
+    partner_api_figures, partner_api_details = partner_api.measure_partner_api(figure=Figure, grouped=grouped)
+    figures += partner_api_figures
+
     machine["load_average_at_end"] = os.getloadavg()
     result = {
         "started_at": started_at.isoformat(timespec="seconds"),
@@ -387,6 +393,7 @@ def main() -> None:
         "seed_demo_organizations": {str(level): count for level, count in report.organizations.items()},
         "subtree_plan": plan,
         "statistics": statistics_details,
+        "partner_api": partner_api_details,
         "figures": [asdict(figure) | {"verdict": figure.verdict} for figure in figures],
     }
     report_print(result, figures, plan)

@@ -10,19 +10,17 @@ The module is not named `statistics.py`: bench/ is on sys.path, and that name wo
 """
 
 import datetime
-import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
+
+from serving import LOAD_CONNECTIONS, WRK_COUNTING, gunicorn_serving, wrk_required, wrk_run, wrk_script
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,43 +29,13 @@ ROLLUP_RUNS = 2
 ROLLUP_TO_RAW_TARGET = 2.0
 CENTRAL_P95_TARGET_MS = 150.0
 REGIONAL_P95_TARGET_MS = 100.0
-# docker-compose.yml: WEB_CONCURRENCY 3 sync workers (one thread each), DB_CONN_MAX_AGE 60.
-GUNICORN_WORKERS = 3
 LOAD_SECONDS = 20
 WARM_UP_SECONDS = 5
-LOAD_CONNECTIONS = 4
-LOAD_THREADS = 2
 DASHBOARD_URL_NAME = "statistics:dashboard"
 FALLBACK_URL_NAME = "registry:org_detail"
 REGISTER_PHASE = "счёт по реестру (register_figures_by_org)"
 MEMBER_GROUP_BY_PHASE = "  из него: GROUP BY членов (запрос и разбор строк)"
 PSQL_TIME = re.compile(r"^Time: ([\d.]+) ms", re.MULTILINE)
-
-# wrk counts 3xx as success; a redirect to the login page must not pass, so the script counts statuses itself and
-# prints the percentiles wrk's own --latency table leaves out (95th).
-WRK_SCRIPT = """
-local threads = {}
-function setup(thread) table.insert(threads, thread) end
-function init(args) responses = 0; not_2xx = 0 end
-function response(status, headers, body)
-  responses = responses + 1
-  if status < 200 or status > 299 then not_2xx = not_2xx + 1 end
-end
-function done(summary, latency, requests)
-  local seen, bad = 0, 0
-  for _, thread in ipairs(threads) do
-    seen = seen + thread:get("responses")
-    bad = bad + thread:get("not_2xx")
-  end
-  local errors = summary.errors
-  io.write(string.format(
-    'BENCH {"requests":%d,"duration_us":%d,"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,' ..
-    '"responses":%d,"not_2xx":%d,"socket_errors":%d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(95),
-    latency:percentile(99), latency.max, seen, bad,
-    errors.connect + errors.read + errors.write + errors.timeout))
-end
-"""
 
 
 def _best(timings: list[float]) -> float:
@@ -256,75 +224,12 @@ def measure_rollup() -> dict:
 # --- 12. dashboards under load --------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn_serving():
-    """gunicorn as docker-compose.yml runs it (3 sync workers), on loopback, DEBUG off, the benchmark database."""
-    port = _free_port()
-    env = {**os.environ, "WEB_CONCURRENCY": str(GUNICORN_WORKERS), "DB_CONN_MAX_AGE": "60", "DEBUG": "0"}
-    env.pop("REDIS_URL", None)
-    gunicorn = Path(sys.executable).parent / "gunicorn"
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(
-            [str(gunicorn), "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--timeout", "60"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while not _answers(f"{base}/accounts/login/"):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise SystemExit(f"gunicorn did not start:\n{log.read().decode(errors='replace')[-3000:]}")
-                time.sleep(0.2)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _answers(url: str) -> bool:
-    try:
-        urllib.request.urlopen(url, timeout=5).read()
-    except OSError:
-        return False
-    return True
-
-
 def _session_cookie(user) -> str:
     from django.test import Client
 
     client = Client()
     client.force_login(user)
     return client.cookies["sessionid"].value
-
-
-def _wrk(url: str, *, cookie: str, seconds: int, script: str) -> dict:
-    completed = subprocess.run(
-        ["wrk", "-t", str(LOAD_THREADS), "-c", str(LOAD_CONNECTIONS), "-d", f"{seconds}s", "--timeout", "10s",
-         "--latency", "-s", script, "-H", f"Cookie: sessionid={cookie}", url],
-        capture_output=True, text=True,
-    )  # fmt: skip
-    if completed.returncode != 0:
-        raise SystemExit(f"wrk failed ({completed.returncode}): {completed.stderr.strip()[:2000]}")
-    line = next((line for line in completed.stdout.splitlines() if line.startswith("BENCH ")), None)
-    if line is None:
-        raise SystemExit(f"wrk printed no result: {completed.stdout[-2000:]}")
-    result = json.loads(line.removeprefix("BENCH "))
-    result["rps"] = result["requests"] / (result["duration_us"] / 1_000_000)
-    return result
 
 
 def dashboard_url_name() -> str:
@@ -342,8 +247,7 @@ def measure_dashboards() -> dict:
 
     from accounts.models import User
 
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    wrk_required()
     url_name = dashboard_url_name()
     central = User.objects.get(username="central")
     regional = User.objects.get(username="regional")
@@ -352,18 +256,13 @@ def measure_dashboards() -> dict:
         ("regional", regional, regional.organization_id, REGIONAL_P95_TARGET_MS),
     ]
     results = {"url_name": url_name, "load_average_before": os.getloadavg(), "pages": []}
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False, encoding="utf-8") as script:
-        script.write(WRK_SCRIPT)
-    try:
-        with gunicorn_serving() as base:
-            for label, user, org_id, target in cases:
-                url = base + reverse(url_name, args=[org_id])
-                cookie = _session_cookie(user)
-                _wrk(url, cookie=cookie, seconds=WARM_UP_SECONDS, script=script.name)
-                result = _wrk(url, cookie=cookie, seconds=LOAD_SECONDS, script=script.name)
-                results["pages"].append({"label": label, "path": url.removeprefix(base), "target_ms": target, **result})
-    finally:
-        os.unlink(script.name)
+    with wrk_script(WRK_COUNTING) as script, gunicorn_serving() as base:
+        for label, user, org_id, target in cases:
+            url = base + reverse(url_name, args=[org_id])
+            cookie = (f"Cookie: sessionid={_session_cookie(user)}",)
+            wrk_run(url, headers=cookie, seconds=WARM_UP_SECONDS, script=script)
+            result = wrk_run(url, headers=cookie, seconds=LOAD_SECONDS, script=script)
+            results["pages"].append({"label": label, "path": url.removeprefix(base), "target_ms": target, **result})
     results["load_average_after"] = os.getloadavg()
     return results
 
@@ -373,7 +272,7 @@ def measure_dashboards() -> dict:
 
 def measure_statistics(*, url: str, figure: Callable, grouped: Callable[[float], str]) -> tuple[list, dict]:
     """Steps 10–12; `figure` is run.py's Figure. Returns the figures and the details for the JSON."""
-    print("10/12 Сырой GROUP BY показателей отчёта через psql…", flush=True)
+    print("10/13 Сырой GROUP BY показателей отчёта через psql…", flush=True)
     raw = measure_raw(url)
     raw_ms = _best(raw["psql_ms"])
     figures = [
@@ -382,7 +281,7 @@ def measure_statistics(*, url: str, figure: Callable, grouped: Callable[[float],
         figure("  то же через курсор psycopg приложения", _best(raw["cursor_ms"]), "мс"),
     ]  # fmt: skip
 
-    print("11/12 Сводка по Профсоюзу через приложение (rollup_build)…", flush=True)
+    print("11/13 Сводка по Профсоюзу через приложение (rollup_build)…", flush=True)
     rollup = measure_rollup()
     best = rollup["best"]
     rollup_ms = best["seconds"] * 1000
@@ -400,7 +299,7 @@ def measure_statistics(*, url: str, figure: Callable, grouped: Callable[[float],
         figure(f"Сводка по принятым отчётам ({rollup['year'] - 1})", rollup["accepted_seconds"] * 1000, "мс")
     )
 
-    print(f"12/12 Дашборды под нагрузкой wrk, {LOAD_SECONDS} с на страницу…", flush=True)
+    print(f"12/13 Дашборды под нагрузкой wrk, {LOAD_SECONDS} с на страницу…", flush=True)
     dashboards = measure_dashboards()
     page_kind = "дашборд" if dashboards["url_name"] == DASHBOARD_URL_NAME else "страница организации (нет дашборда)"
     for page in dashboards["pages"]:

@@ -37,3 +37,8 @@ def card_number_is_valid(number: str) -> bool:
 def card_number_grouped(number: str) -> str:
     """As printed: four groups of four digits."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def card_number_masked(number: str) -> str:
+    """What a log or a partner's report may show of a number: its last four digits."""
+    return f"•••• {number[-4:]}" if len(number) >= 4 else "••••"

@@ -48,11 +48,13 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "ninja",
     "accounts",
     "registry",
     "membership",
     "cards",
     "union_statistics",
+    "discounts",
     "demo",
 ]
 
@@ -196,9 +198,24 @@ CELERY_BEAT_SCHEDULE = {
         "task": "union_statistics.tasks.campaign_reminders_send",
         "schedule": crontab(hour=9, minute=0),
     },
+    # Cashback whose hold period has ended is confirmed every hour.
+    "discounts-cashback-confirm": {
+        "task": "discounts.tasks.cashback_confirm",
+        "schedule": crontab(minute=15),
+    },
+    # The previous month's payout register, formed on the 1st of each month at 06:00.
+    "discounts-monthly-payout": {
+        "task": "discounts.tasks.payout_monthly",
+        "schedule": crontab(day_of_month=1, hour=6, minute=0),
+    },
 }
 # 152-FZ logs are kept for this many days, then purged by the beat task above.
 ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(3 * 365)))
+# The partner API's limit per key, "<calls>/<seconds>": a fixed window counted in the cache (discounts/api.py);
+# a call over it is answered 429 with Retry-After.
+DISCOUNTS_API_RATE_LIMIT = os.environ.get("DISCOUNTS_API_RATE_LIMIT", "600/60")
+# The smallest confirmed cashback paid out in a monthly register, kopecks (100 ₽); less waits for the next month.
+CASHBACK_PAYOUT_MINIMUM = int(os.environ.get("CASHBACK_PAYOUT_MINIMUM", "10000"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

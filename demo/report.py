@@ -25,6 +25,8 @@ class DemoSeedReport:
     cards: int = 0
     card_requests: int = 0
     reports: int = 0
+    partners: int = 0
+    purchases: int = 0
     # The large tables (members, cards, card requests) are written with their indexes and keys dropped and rebuilt.
     indexes_rebuilt: bool = False
     seconds: dict[str, float] = field(default_factory=dict)

@@ -23,6 +23,7 @@ from django.utils import timezone
 from accounts.models import User
 from cards.models import Card, CardRequest
 from demo.cards import cards_seed
+from demo.discounts import discounts_seed
 from demo.organizations import chairs_seed, organizations_seed
 from demo.people import members_seed
 from demo.plan import DEMO_REFERENCE_DATE, DemoSeedError, UnionPlan, demo_plan
@@ -66,6 +67,7 @@ DEMO_STEPS: tuple[tuple[str, DemoStep], ...] = (
     ("users", users_seed),
     ("cards", cards_seed),
     ("reports", reports_seed),
+    ("discounts", discounts_seed),
 )
 # From this many members on (PostgreSQL), the large tables' secondary indexes, unique constraints and foreign keys
 # are dropped for the COPY and rebuilt after it: one sorted build per index is far cheaper than a row-by-row one.

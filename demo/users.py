@@ -12,10 +12,11 @@ from django.contrib.auth.hashers import make_password
 from accounts.models import Role, User
 from demo.plan import DEMO_EMAIL_DOMAIN, MOSCOW_CODE, SAINT_PETERSBURG_CODE, UnionPlan
 from demo.report import DemoSeedReport, Say
+from discounts.models import Cashier
 from membership.models import Member
 
 DEMO_PASSWORD = "Demo-2026-reestr"
-DEMO_USERNAMES = ("central", "regional", "regional2", "local", "chair", "member", "cashier")
+DEMO_USERNAMES = ("central", "regional", "regional2", "local", "chair", "member", "cashier", "cashier2", "cashier3")
 
 
 @functools.cache
@@ -54,7 +55,10 @@ def users_seed(*, plan: UnionPlan, report: DemoSeedReport, now: datetime.datetim
         )
         if member is not None:
             accounts.append(("member", Role.MEMBER, None, (member.last_name, member.first_name, member.middle_name)))
+    # The cashiers of three partners of the discount programme (demo.discounts puts them at their tills).
     accounts.append(("cashier", Role.CASHIER, None, ("Соколов", "Дмитрий", "Игоревич")))
+    accounts.append(("cashier2", Role.CASHIER, None, ("Павлова", "Анна", "Сергеевна")))
+    accounts.append(("cashier3", Role.CASHIER, None, ("Григорьев", "Максим", "Олегович")))
     users = {}
     for username, role, organization_id, (last_name, first_name, middle_name) in accounts:
         if role != Role.CASHIER and role != Role.MEMBER and organization_id is None:
@@ -88,6 +92,7 @@ def demo_logins() -> list[tuple[str, str, str]]:
         .select_related("organization")
         .values_list("user_id", "organization__short_name")
     )
+    tills = dict(Cashier.objects.filter(user__in=list(users.values())).values_list("user_id", "partner__name"))
     rows = []
     for username in DEMO_USERNAMES:
         user = users.get(username)
@@ -97,6 +102,8 @@ def demo_logins() -> list[tuple[str, str, str]]:
             where = user.organization.display_name
         elif user.pk in member_orgs:
             where = member_orgs[user.pk]
+        elif user.pk in tills:
+            where = tills[user.pk]  # the partner at whose till the cashier works
         else:
             where = "проверка карт у партнёра программы скидок"
         rows.append((str(Role(user.role).label), username, where))

@@ -160,3 +160,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres"):
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def media_root_in_tmp(settings, tmp_path_factory):
+    """Files a test writes (a demo seeding's payout register, an upload) go to a temporary directory, never to the
+    developer's media/; a module that wants to look at them sets MEDIA_ROOT to its own tmp_path."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")

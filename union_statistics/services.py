@@ -643,12 +643,16 @@ def rollup_build(
                 digest.update(b"%d:%b\n" % (org_id, packed))
                 rows.append((org_id, year, variant, packed, build.pk))
             RollupSnapshot.objects.filter(year=year, variant=variant).delete()
-            write_rows(RollupSnapshot, columns=("organization_id", "year", "variant", "figures", "build_id"), rows=rows)
+            write_rows(
+                RollupSnapshot, columns=("organization_id", "year", "variant", "figures", "build_id"), rows=rows,
+                binary=True,
+            )  # fmt: skip
             if uses_copy():
                 with connection.cursor() as cursor:
                     # Fresh statistics, or the planner takes the year's snapshot for a handful of rows and scans
-                    # all of them for a dashboard's children.
-                    cursor.execute("ANALYZE statistics_rollupsnapshot")
+                    # all of them for a dashboard's children. Only the columns pages filter on: the figures are
+                    # read whole and never searched.
+                    cursor.execute("ANALYZE statistics_rollupsnapshot (organization_id, year, variant)")
             build.status = RollupBuild.Status.DONE
             build.finished_at = timezone.now()
             build.source = {**source, "layout": SNAPSHOT_LAYOUT_VERSION, "organizations": len(nodes)}

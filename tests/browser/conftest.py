@@ -13,6 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.discounts.conftest import programme  # noqa: F401 (the discount programme's partners and holders)
 from tests.union_statistics.conftest import year_2025  # noqa: F401 (the hand-built year of the statistics tests)
 
 # Playwright's sync API keeps an asyncio loop in the main thread, where the tests also touch the

@@ -5,6 +5,7 @@ import hashlib
 from accounts.models import User
 from cards.models import Card, CardRequest, CardSerialCounter
 from demo.seed import DEMO_USERNAMES
+from discounts.models import CashbackAccount, CashbackEntry, Cashier, Partner, PayoutBatch, PayoutLine, Purchase
 from membership.models import Member
 from registry.models import Chair, Organization
 from union_statistics.models import AnnualReport, ReportCampaign, ReportEvent, RollupBuild, RollupSnapshot
@@ -47,6 +48,13 @@ def union_digest() -> str:
 
 
 def union_wipe() -> None:
+    CashbackEntry.objects.all().delete()
+    PayoutLine.objects.all().delete()
+    PayoutBatch.objects.all().delete()
+    CashbackAccount.objects.all().delete()
+    Purchase.objects.all().delete()
+    Cashier.objects.all().delete()
+    Partner.objects.all().delete()
     RollupSnapshot.objects.all().delete()
     RollupBuild.objects.all().delete()
     ReportEvent.objects.all().delete()

@@ -23,8 +23,8 @@ ROLES = ("central", "regional", "local", "chair", "member", "cashier", "anonymou
 
 @dataclass(frozen=True)
 class Redirect:
-    """A 302 to: login, home, profile, org_tree, statistics_home, staff_list, own_org (the user's organisation) or
-    target (the object)."""
+    """A 302 to: login, home, profile, org_tree, statistics_home, cashier, staff_list, own_org (the user's
+    organisation) or target (the object)."""
 
     to: str
 
@@ -37,6 +37,7 @@ LOGIN = Redirect("login")
 TO_HOME = Redirect("home")
 TO_TREE = Redirect("org_tree")
 TO_STATS = Redirect("statistics_home")
+TO_CASHIER = Redirect("cashier")
 TO_OWN_ORG = Redirect("own_org")
 TO_PROFILE = Redirect("profile")
 TO_LOGIN_PAGE = Redirect("login_page")  # after logout: the login page itself, without ?next=
@@ -49,8 +50,8 @@ BAD_RESET_LINK = ("MQ", "bad-token")
 # url name, object (org:<union attr>, chair:<chairs attr>, user:<users attr>, literal args or None), method,
 #   then the expected answer for: central, regional (A), local (A1), chair (A1a), member, cashier, anonymous
 MATRIX = [
-    # Staff start on the statistics dashboard (statistics registers itself as their home page).
-    ("home",                           None,               "get",  TO_STATS, TO_STATS, TO_STATS, TO_STATS, TO_PROFILE, TO_PROFILE, LOGIN),
+    # Staff start on the statistics dashboard, a cashier at the till (the apps register their home pages).
+    ("home",                           None,               "get",  TO_STATS, TO_STATS, TO_STATS, TO_STATS, TO_PROFILE, TO_CASHIER, LOGIN),
     ("accounts:login",                 None,               "get",  TO_HOME, TO_HOME, TO_HOME, TO_HOME, TO_HOME, TO_HOME, OK),
     ("accounts:logout",                None,               "get",  POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY),
     ("accounts:logout",                None,               "post", TO_LOGIN_PAGE, TO_LOGIN_PAGE, TO_LOGIN_PAGE, TO_LOGIN_PAGE, TO_LOGIN_PAGE, TO_LOGIN_PAGE, TO_LOGIN_PAGE),
@@ -179,6 +180,7 @@ def _expected_location(redirect: Redirect, user, obj) -> str:
         "profile": "accounts:profile",
         "org_tree": "registry:org_tree",
         "statistics_home": "statistics:home",
+        "cashier": "discounts:cashier",
         "staff_list": "registry:staff_user_list",
     }.get(redirect.to)
     return reverse(url_name or "accounts:login")
