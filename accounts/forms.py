@@ -51,3 +51,18 @@ class AccessLogFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+class InvitedAccountForm(forms.Form):
+    """Who an account is for; its person sets the password through the invitation (invited_account_create)."""
+
+    last_name = forms.CharField(label=_("Фамилия"), max_length=150)
+    first_name = forms.CharField(label=_("Имя"), max_length=150)
+    middle_name = forms.CharField(label=_("Отчество"), max_length=150, required=False)
+    email = forms.EmailField(label=_("E-mail"), help_text=_("На этот адрес придёт ссылка для установки пароля."))
+    username = forms.RegexField(
+        label=_("Логин"),
+        max_length=150,
+        regex=r"^[\w.@+-]+$",
+        error_messages={"invalid": _("Логин может содержать латинские буквы, цифры и знаки . @ + - _")},
+    )

@@ -2,9 +2,17 @@ import datetime
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
+from django.core.mail import send_mail
 from django.db import models, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.translation import gettext as _
 
+from accounts.errors import DomainError
 from accounts.models import AccessLog, User
 
 
@@ -117,3 +125,52 @@ def access_log_purge_expired(*, older_than_days: int | None = None) -> int:
         with transaction.atomic():
             deleted, _ = AccessLog.objects.filter(id__in=chunk).delete()
         purged += deleted
+
+
+class AccountError(DomainError):
+    """A refusal about an account itself (a login already taken)."""
+
+
+def invited_account_create(
+    *,
+    username: str,
+    last_name: str,
+    first_name: str,
+    middle_name: str = "",
+    email: str,
+    role: str,
+    organization=None,
+) -> User:
+    """A new account without a password: its person sets one through the link of invitation_send, so nobody else
+    ever knows it and Django's password rules apply. Raises AccountError for a taken login and ValidationError for
+    a value the model refuses; the caller writes the access log and sends the invitation after its commit."""
+    username = username.strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise AccountError(_("Логин «%(username)s» уже занят. Выберите другой.") % {"username": username})
+    user = User(
+        username=username, last_name=last_name, first_name=first_name, middle_name=middle_name, email=email,
+        role=role, organization=organization,
+    )  # fmt: skip
+    user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def invitation_send(
+    *, user: User, site_url: str, subject: str, template_name: str, context: dict | None = None
+) -> None:
+    """E-mail a one-time link (the password-reset token) with which the person sets a password."""
+    link = site_url.rstrip("/") + reverse(
+        "accounts:password_reset_confirm",
+        kwargs={
+            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
+            "token": default_token_generator.make_token(user),
+        },
+    )
+    send_mail(
+        subject=subject,
+        message=render_to_string(template_name, {"user": user, "link": link, **(context or {})}),
+        from_email=None,
+        recipient_list=[user.email],
+    )

@@ -7,6 +7,7 @@ from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import InvitedAccountForm
 from accounts.models import Role, User
 from discounts import selectors
 from discounts.models import Partner
@@ -239,17 +240,8 @@ class PartnerFilterForm(forms.Form):
         )
 
 
-class CashierForm(forms.Form):
-    last_name = forms.CharField(label=_("Фамилия"), max_length=150)
-    first_name = forms.CharField(label=_("Имя"), max_length=150)
-    middle_name = forms.CharField(label=_("Отчество"), max_length=150, required=False)
-    email = forms.EmailField(label=_("E-mail"), help_text=_("На этот адрес придёт ссылка для установки пароля."))
-    username = forms.RegexField(
-        label=_("Логин"),
-        max_length=150,
-        regex=r"^[\w.@+-]+$",
-        error_messages={"invalid": _("Логин может содержать латинские буквы, цифры и знаки . @ + - _")},
-    )
+class CashierForm(InvitedAccountForm):
+    """A partner's cashier: the account's person, invited by e-mail."""
 
 
 class TokenIssueForm(forms.Form):

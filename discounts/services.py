@@ -16,22 +16,16 @@ import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import IntegrityError, connection, transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from accounts.models import AccessLog, Role, User
-from accounts.services import access_log_write, changed_fields
+from accounts.services import AccountError, access_log_write, changed_fields, invitation_send, invited_account_create
 from cards.models import Card
 from cards.numbers import NUMBER_DIGITS, card_number_is_valid, card_number_masked
 from cards.services import card_from_verification_token
@@ -1107,21 +1101,15 @@ def partner_cashier_create(
     """Open a cashier's account for the partner and e-mail a one-time link to set a password: nobody but the
     cashier ever knows it, and Django's password rules apply when it is set."""
     _ensure_manages_partner(by, partner)
-    username = username.strip()
-    if User.objects.filter(username__iexact=username).exists():
-        raise DiscountError(
-            _("Логин «%(username)s» уже занят. Выберите другой.") % {"username": username}, code="username_taken"
-        )
-    user = User(
-        username=username, last_name=last_name, first_name=first_name, middle_name=middle_name, email=email,
-        role=Role.CASHIER,
-    )  # fmt: skip
-    user.set_unusable_password()
     try:
-        user.full_clean(exclude=["password"])
+        user = invited_account_create(
+            username=username, last_name=last_name, first_name=first_name, middle_name=middle_name, email=email,
+            role=Role.CASHIER,
+        )  # fmt: skip
+    except AccountError as error:
+        raise DiscountError(error.message, code="username_taken") from None
     except ValidationError as error:
         raise DiscountError(" ".join(error.messages), code="cashier_invalid") from None
-    user.save()
     cashier = Cashier.objects.create(user=user, partner=partner)
     access_log_write(
         user=by, action=AccessLog.Action.CREATE, obj=user, details={"role": Role.CASHIER, "partner": partner.pk}
@@ -1135,21 +1123,10 @@ def partner_cashier_send_invitation(*, cashier: Cashier, site_url: str) -> None:
     user = cashier.user
     if not user.is_active or user.has_usable_password():
         raise DiscountError(_("Кассир уже задал пароль или его доступ закрыт."), code="cashier_invited")
-    link = site_url.rstrip("/") + reverse(
-        "accounts:password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(user.pk)),
-            "token": default_token_generator.make_token(user),
-        },
-    )
-    send_mail(
-        subject=_("Приглашение: страница кассира партнёра Профсоюза образования"),
-        message=render_to_string(
-            "discounts/partner_cashier_invitation.txt", {"user": user, "partner": cashier.partner, "link": link}
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+    invitation_send(
+        user=user, site_url=site_url, subject=_("Приглашение: страница кассира партнёра Профсоюза образования"),
+        template_name="discounts/partner_cashier_invitation.txt", context={"partner": cashier.partner},
+    )  # fmt: skip
 
 
 @transaction.atomic

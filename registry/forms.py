@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.forms import InvitedAccountForm
 from accounts.models import Role
 from registry.models import Chair, ChairTraining, Organization
 from registry.selectors import ROLE_ORG_LEVEL, ChairFilters, StaffUserFilters
@@ -96,18 +97,9 @@ class ChairFilterForm(forms.Form):
         )
 
 
-class StaffUserForm(forms.Form):
+class StaffUserForm(InvitedAccountForm):
     role = forms.ChoiceField(label=_("Роль"))
-    last_name = forms.CharField(label=_("Фамилия"), max_length=150)
-    first_name = forms.CharField(label=_("Имя"), max_length=150)
-    middle_name = forms.CharField(label=_("Отчество"), max_length=150, required=False)
-    email = forms.EmailField(label=_("E-mail"), help_text=_("На этот адрес придёт ссылка для установки пароля."))
-    username = forms.RegexField(
-        label=_("Логин"),
-        max_length=150,
-        regex=r"^[\w.@+-]+$",
-        error_messages={"invalid": _("Логин может содержать латинские буквы, цифры и знаки . @ + - _")},
-    )
+    field_order = ["role"]
 
     def __init__(self, *args, roles: list[str], **kwargs):
         super().__init__(*args, **kwargs)

@@ -3,22 +3,16 @@ import datetime
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.models import AccessLog, User
-from accounts.services import access_log_write, changed_fields
+from accounts.services import AccountError, access_log_write, changed_fields, invitation_send, invited_account_create
 from registry.models import PATH_SEGMENT_MAX, PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization, Region
 from registry.selectors import (
     child_levels_user_may_create,
@@ -294,22 +288,13 @@ def staff_user_create(
     """Open a staff account for an organisation in the user's scope and e-mail an invitation to set a password."""
     if role not in roles_user_may_grant(by, organization):
         raise PermissionDenied
-    username = username.strip()
-    if User.objects.filter(username__iexact=username).exists():
-        raise RegistryError(_("Логин «%(username)s» уже занят. Выберите другой.") % {"username": username})
-    staff_user = User(
-        username=username,
-        last_name=last_name,
-        first_name=first_name,
-        middle_name=middle_name,
-        email=email,
-        role=role,
-        organization=organization,
-    )
-    # No password until the person sets one through the invitation link.
-    staff_user.set_unusable_password()
-    staff_user.full_clean(exclude=["password"])
-    staff_user.save()
+    try:
+        staff_user = invited_account_create(
+            username=username, last_name=last_name, first_name=first_name, middle_name=middle_name, email=email,
+            role=role, organization=organization,
+        )  # fmt: skip
+    except AccountError as error:
+        raise RegistryError(error.message) from None
     access_log_write(
         user=by,
         action=AccessLog.Action.CREATE,
@@ -322,21 +307,10 @@ def staff_user_create(
 
 
 def staff_user_send_invitation(*, staff_user: User, site_url: str) -> None:
-    """E-mail a one-time link (the password-reset token) with which the person sets a password."""
-    link = site_url.rstrip("/") + reverse(
-        "accounts:password_reset_confirm",
-        kwargs={
-            "uidb64": urlsafe_base64_encode(force_bytes(staff_user.pk)),
-            "token": default_token_generator.make_token(staff_user),
-        },
-    )
-    context = {"user": staff_user, "link": link}
-    send_mail(
-        subject=_("Приглашение в Единый реестр Профсоюза образования"),
-        message=render_to_string("registry/email/staff_invitation.txt", context),
-        from_email=None,
-        recipient_list=[staff_user.email],
-    )
+    invitation_send(
+        user=staff_user, site_url=site_url, subject=_("Приглашение в Единый реестр Профсоюза образования"),
+        template_name="registry/email/staff_invitation.txt",
+    )  # fmt: skip
 
 
 @transaction.atomic
