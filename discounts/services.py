@@ -140,6 +140,7 @@ class CheckOutcome:
     holder: str
     masked: str
     partner: Partner
+    card_id: int | None = None  # the card found, for a purchase that follows (a page keeps the id, not the number)
 
 
 def _partner_log(*, partner: Partner, by: User | None, token: PartnerToken | None, action: str, **details) -> None:
@@ -203,7 +204,8 @@ def _card_check(*, partner, presented, by, token, now) -> CheckOutcome:
     CardCheck.objects.create(partner=partner, card=shown.card, result=state, checked_at=now)
     _partner_log(partner=partner, by=by, token=token, action=AccessLog.Action.VERIFY, card=shown.masked, result=state)
     holder = card_holder_shown(shown.card) if state != CardCheck.Result.UNKNOWN else ""
-    return CheckOutcome(state=state, holder=holder, masked=shown.masked, partner=partner)
+    card_id = shown.card.pk if shown.card else None
+    return CheckOutcome(state=state, holder=holder, masked=shown.masked, partner=partner, card_id=card_id)
 
 
 # --- the ledger -----------------------------------------------------------------------------------------------------
@@ -760,8 +762,7 @@ class CashierCheck:
 def cashier_card_check(*, partner: Partner, presented: str, by: User) -> CashierCheck:
     """A check from the cashier's page: card_check, and which card it was when it is valid here."""
     outcome = card_check(partner=partner, presented=presented, by=by)
-    card = card_presented(presented).card if outcome.state == CardCheck.Result.VALID else None
-    return CashierCheck(outcome=outcome, card_id=card.pk if card else None)
+    return CashierCheck(outcome=outcome, card_id=outcome.card_id if outcome.state == CardCheck.Result.VALID else None)
 
 
 def cashier_purchase_record(
