@@ -38,14 +38,36 @@ def access_log_write(
     details: dict | None = None,
     ip_address: str | None = None,
 ) -> AccessLog:
-    """Append one record to the 152-FZ access log. The only way entries are made."""
+    """Append one record to the 152-FZ access log. The only way entries are made (with access_log_entry, for a
+    caller that writes the record together with its own rows)."""
+    entry = access_log_entry(
+        user=user, action=action, obj=obj, object_type=object_type, object_id=object_id, object_repr=object_repr,
+        organization_path=organization_path, details=details, ip_address=ip_address,
+    )  # fmt: skip
+    entry.save(force_insert=True)
+    return entry
+
+
+def access_log_entry(
+    *,
+    user: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    object_repr: str = "",
+    organization_path: str = "",
+    details: dict | None = None,
+    ip_address: str | None = None,
+) -> AccessLog:
+    """The access-log record, not yet saved."""
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)
         organization_path = organization_path or _organization_path_of(obj)
     authenticated = user is not None and user.is_authenticated
-    return AccessLog.objects.create(
+    return AccessLog(
         user=user if authenticated else None,
         username=user.get_username() if authenticated else (details or {}).get("username", ""),
         action=action,
@@ -68,18 +90,7 @@ def access_log_write_many(
 ) -> int:
     """One record per object, in one statement: used by exports and bulk views of member lists."""
     entries = [
-        AccessLog(
-            user=user,
-            username=user.get_username(),
-            action=action,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            object_repr=str(obj)[:255],
-            organization_path=_organization_path_of(obj),
-            details=details or {},
-            ip_address=ip_address,
-        )
-        for obj in objects
+        access_log_entry(user=user, action=action, obj=obj, details=details, ip_address=ip_address) for obj in objects
     ]
     AccessLog.objects.bulk_create(entries, batch_size=1000)
     return len(entries)

@@ -3,9 +3,10 @@
 Used by the member import and the demo seeder; every function runs inside the caller's transaction.
 """
 
+import functools
 from collections.abc import Iterable, Sequence
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Max
 
 BULK_CREATE_CHUNK = 2_000
@@ -99,3 +100,45 @@ def reserve_ids(model, count: int) -> range:
     # SQLite: the transaction holds the write lock from its start, so nobody takes these ids meanwhile.
     first = (model.objects.aggregate(last=Max("id"))["last"] or 0) + 1
     return range(first, first + count)
+
+
+def insert_without_waiting_for_the_disk(*instances) -> None:
+    """Insert these new rows together, in one round trip to PostgreSQL, in a transaction whose commit does not wait
+    for its WAL to be flushed (synchronous_commit off for that transaction only).
+
+    For records that are many, small and not money, such as a card verification and its access-log line: a server
+    crash may lose the last fraction of a second of them (at most three wal_writer_delay), the database stays
+    consistent, and nothing else written by the process is affected. Outside a transaction of the caller's the rows
+    get one of their own: the statements go as one simple-protocol query (Django binds parameters on the client),
+    which PostgreSQL runs as a single implicit transaction, all or nothing. Inside the caller's transaction they
+    simply join it. Elsewhere (the embedded SQLite) they are saved one by one in a transaction."""
+    if connection.vendor != "postgresql":
+        with transaction.atomic():
+            for instance in instances:
+                instance.save(force_insert=True)
+        return
+    statement = _unflushed_insert_statement(tuple(type(instance) for instance in instances))
+    parameters = [
+        field.get_db_prep_save(field.pre_save(instance, add=True), connection=connection)
+        for instance in instances
+        for field in _inserted_fields(type(instance))
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, parameters)
+
+
+def _inserted_fields(model) -> tuple:
+    return tuple(field for field in model._meta.local_concrete_fields if not field.primary_key)
+
+
+@functools.cache
+def _unflushed_insert_statement(models: tuple) -> str:
+    """Built once per combination of models: a verification should not pay for compiling the same SQL each time."""
+    quote = connection.ops.quote_name
+    statements = ["SELECT set_config('synchronous_commit', 'off', true)"]
+    for model in models:
+        fields = _inserted_fields(model)
+        columns = ", ".join(quote(field.column) for field in fields)
+        placeholders = ", ".join(["%s"] * len(fields))
+        statements.append(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({placeholders})")
+    return ";\n".join(statements)
