@@ -45,6 +45,7 @@ from union_statistics.indicators import (
     vector_to_figures,
 )
 from union_statistics.models import RollupSnapshot
+from union_statistics.selectors import snapshots_with_current_build
 from union_statistics.tables import INTEGER, PERCENT, TEXT, Column, StatTable
 
 REGISTER = RollupSnapshot.Variant.REGISTER
@@ -152,9 +153,8 @@ def _name_cells(child: Organization, *, with_region: bool) -> dict:
 
 
 def _children_snapshots(*, org: Organization, year: int, variant: str) -> list[RollupSnapshot]:
-    """The children's snapshots with what their rows show of the organisations. The build is the same for every
-    row (a rollup replaces all snapshots of its year and variant at once): read once, when the note asks for it,
-    rather than joined to each of hundreds of rows."""
+    """The children's snapshots with what their rows show of the organisations. The build shown is the year's
+    latest, the same for every row: read once, when the note asks for it, rather than joined to each row."""
     return list(
         RollupSnapshot.objects.filter(organization__parent=org, year=year, variant=variant)
         .select_related("organization__region")
@@ -205,7 +205,7 @@ def _children_table(*, org: Organization, year: int, variant: str) -> StatTable:
         table.links.append(dashboard_url(child.pk, year=year, variant=variant))
     if snapshots:
         table.totals = {"name": _("Итого"), **dashboard_row(figures_derive(figures_sum(children_figures)))}
-        table.note = snapshot_provenance(snapshots[0])
+        table.note = snapshot_provenance(snapshots_with_current_build(snapshots[:1])[0])
     return table
 
 
@@ -250,12 +250,12 @@ def progress_row(figures: Figures) -> dict:
 
 def _latest_register_snapshot(org: Organization) -> RollupSnapshot | None:
     """The register snapshot of the current year, or of the latest year before it that has one."""
-    return (
+    snapshot = (
         RollupSnapshot.objects.filter(organization=org, variant=REGISTER, year__lte=timezone.localdate().year)
-        .select_related("build")
         .order_by("-year")
         .first()
     )
+    return snapshots_with_current_build([snapshot])[0] if snapshot else None
 
 
 def _progress_rank_key(row: dict):
@@ -500,7 +500,7 @@ def dashboard(*, user: User, org: Organization, year: int | None, variant: str) 
     (Dashboard.children, dashboard_children_html).
     """
     _ensure_visible(user, org)
-    own = list(RollupSnapshot.objects.filter(organization=org).select_related("build").order_by("year"))
+    own = snapshots_with_current_build(RollupSnapshot.objects.filter(organization=org).order_by("year"))
     of_variant = {snapshot.year: snapshot for snapshot in own if snapshot.variant == variant and _has_data(snapshot)}
     years = sorted(of_variant, reverse=True)
     this_year = timezone.localdate().year

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import Count, F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber, Substr
 from django.http import Http404
 
 from accounts.models import APPARATUS_ROLES, Role, User
@@ -131,23 +132,60 @@ def campaign_owed_reports(*, campaign: ReportCampaign, org: Organization, status
     )
 
 
-def org_snapshot(*, org: Organization, year: int, variant: str) -> tuple[Figures, RollupBuild] | None:
-    """The organisation's rollup of a year: its figures and the build that made them."""
-    snapshot = (
-        RollupSnapshot.objects.filter(organization=org, year=year, variant=variant).select_related("build").first()
+def rollup_builds_current(*, keys: Iterable[tuple[int, str]]) -> dict[tuple[int, str], RollupBuild]:
+    """The latest finished build of each (year, variant) asked for: the one that last counted the year's figures,
+    whichever earlier build wrote a row that has not changed since (a build rewrites only the changed rows)."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    latest_first = Window(
+        RowNumber(), partition_by=[F("year"), F("variant")], order_by=[F("finished_at").desc(), F("id").desc()]
     )
+    builds = (
+        RollupBuild.objects.filter(status=RollupBuild.Status.DONE, year__in={year for year, _variant in keys})
+        .annotate(place=latest_first)
+        .filter(place=1)
+    )
+    return {(build.year, build.variant): build for build in builds if (build.year, build.variant) in keys}
+
+
+def snapshots_with_current_build(snapshots: Iterable[RollupSnapshot]) -> list[RollupSnapshot]:
+    """The snapshots, each shown with the latest build of its year and variant (rollup_builds_current): when the
+    figures were last counted and from what, even for a row an earlier build wrote."""
+    snapshots = list(snapshots)
+    builds = rollup_builds_current(keys={(snapshot.year, snapshot.variant) for snapshot in snapshots})
+    for snapshot in snapshots:
+        build = builds.get((snapshot.year, snapshot.variant))
+        if build is not None:
+            snapshot.build = build
+    return snapshots
+
+
+def _has_accepted_reports(build: RollupBuild | None) -> bool:
+    return build is None or (build.source or {}).get("accepted_reports") != 0
+
+
+def org_snapshot(*, org: Organization, year: int, variant: str) -> tuple[Figures, RollupBuild] | None:
+    """The organisation's rollup of a year: its figures and the build that last counted them."""
+    snapshot = RollupSnapshot.objects.filter(organization=org, year=year, variant=variant).first()
     if snapshot is None:
         return None
+    [snapshot] = snapshots_with_current_build([snapshot])
     return vector_to_figures(snapshot.vector), snapshot.build
 
 
 def snapshot_years(*, org: Organization, variant: str) -> list[int]:
     """Years with figures, latest first. A rollup of accepted reports for a year in which no report was accepted
     is all zeros, not figures: it is left out, as the dashboard leaves it out."""
-    snapshots = RollupSnapshot.objects.filter(organization=org, variant=variant)
+    years = list(
+        RollupSnapshot.objects.filter(organization=org, variant=variant)
+        .order_by("-year")
+        .values_list("year", flat=True)
+    )
     if variant == RollupSnapshot.Variant.ACCEPTED:
-        snapshots = snapshots.exclude(build__source__accepted_reports=0)
-    return list(snapshots.order_by("-year").values_list("year", flat=True))
+        builds = rollup_builds_current(keys={(year, variant) for year in years})
+        years = [year for year in years if _has_accepted_reports(builds.get((year, variant)))]
+    return years
 
 
 def rollup_builds(limit: int = 50) -> list[RollupBuild]:

@@ -90,9 +90,29 @@ def test_a_rerun_gives_the_same_snapshot(union, year_2025, accepted_reports):
     assert first.digest == second.digest != ""
     assert rows_first == rows_second
     assert RollupSnapshot.objects.filter(year=2025, variant="register").count() == len(rows_first)
-    assert set(RollupSnapshot.objects.filter(year=2025, variant="register").values_list("build", flat=True)) == {
-        second.pk
-    }
+    # Nothing changed, so nothing was rewritten; the figures are still shown as counted by the second build.
+    assert first.source["rows_rewritten"] == len(rows_first)
+    assert second.source["rows_rewritten"] == 0
+    assert org_snapshot(org=union.central, year=2025, variant="register")[1] == second
+
+
+def test_a_rebuild_rewrites_only_the_organisations_whose_figures_changed(union, accepted_reports):
+    """One leaf's accepted report changes: that leaf and its ancestors are rewritten, every other row is kept, and
+    every page shows the new build's time."""
+    first = services.rollup_build(year=2025, variant="accepted")
+    report = AnnualReport.objects.get(organization=union.primary_a1a, year=2025)
+    report.figures = {**report.figures, "members": [9, 11, 7]}
+    report.save()
+
+    second = services.rollup_build(year=2025, variant="accepted")
+
+    snapshots = RollupSnapshot.objects.filter(year=2025, variant="accepted")
+    rewritten = set(snapshots.filter(build=second).values_list("organization_id", flat=True))
+    assert rewritten == {union.primary_a1a.pk, union.local_a1.pk, union.region_a.pk, union.central.pk}
+    assert second.source["rows_rewritten"] == len(rewritten)
+    assert snapshots.filter(build=first).exists()
+    assert org_snapshot(org=union.primary_b1a, year=2025, variant="accepted")[1] == second
+    assert org_snapshot(org=union.central, year=2025, variant="accepted")[0]["members"][END] == 11 + 10 + 50 + 10
 
 
 def test_a_snapshot_records_when_and_from_what(union, users, accepted_reports):
