@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mass_mail
 from django.db import connection, transaction
 from django.db.models import Q
-from django.db.models.fields.json import KT
 from django.db.models.functions import MD5
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -539,7 +538,7 @@ def _register_own_vectors(*, period: Period, nodes: list[_TreeNode]) -> tuple[di
     reported = (
         AnnualReport.objects.filter(status=AnnualReport.Status.ACCEPTED, year__lte=period.year)
         .order_by("organization_id", "year")
-        .values_list("organization_id", KT(f"figures__members__{END}"))
+        .values_list("organization_id", "members_end")
     )
     if connection.features.can_distinct_on_fields:
         reported = reported.order_by("organization_id", "-year").distinct("organization_id")

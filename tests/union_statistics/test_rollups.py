@@ -166,3 +166,24 @@ def test_a_year_without_accepted_reports_offers_no_accepted_figures(union, accep
     services.rollup_build(year=2026, variant="accepted")  # nobody has reported for 2026
 
     assert snapshot_years(org=union.central, variant="accepted") == [2025]
+
+
+def test_the_register_rollup_takes_each_organisations_last_accepted_members_line(union):
+    """The progress table compares the register with the members line of each organisation's last accepted report:
+    a later report replaces an earlier one, a report not yet accepted counts for nothing."""
+    _accepted(union.primary_a1a, {"members": [30, 30, 20]}, year=2024)
+    _accepted(union.primary_a1a, {"members": [30, 12, 8]}, year=2025)
+    _accepted(union.primary_b1a, {"members": [7, 7, 5]}, year=2024)
+    AnnualReport.objects.create(
+        organization=union.primary_b1a, year=2025, status=AnnualReport.Status.SUBMITTED, figures={"members": [7, 99, 5]},
+        submitted_at=datetime.datetime(2026, 1, 20, tzinfo=datetime.UTC),
+    )  # fmt: skip
+
+    services.rollup_build(year=2026, variant="register", today=TODAY)
+
+    def reported(org):
+        return org_snapshot(org=org, year=2026, variant="register")[0]["reported_members"][END]
+
+    assert reported(union.primary_a1a) == 12
+    assert reported(union.primary_b1a) == 7
+    assert reported(union.central) == 19
