@@ -71,6 +71,11 @@ ACCESS_LOG_OBJECT_TYPES = {
     "membership.member": _("Член Профсоюза"),
     "accounts.user": _("Пользователь"),
     "cards.card": _("Профсоюзный билет"),
+    "cards.cardpricelist": _("Прейскурант на билеты"),
+    "cards.cardcharge": _("Начисление за билеты"),
+    "cards.cardpayment": _("Оплата за билеты"),
+    "cards.cardvendorinvoice": _("Счёт изготовителя билетов"),
+    "cards.cardcostrecovery": _("Возмещение стоимости билетов"),
     "discounts.partner": _("Партнёр"),
     "discounts.partnertoken": _("Ключ API партнёра"),
     "discounts.payoutbatch": _("Реестр выплат кешбэка"),
@@ -101,6 +106,8 @@ class AccessLog(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        # accesslog_user_time starts with the user: a second index of the column would only slow every write.
+        db_index=False,
     )
     # Kept as text so the record survives renames and deletions of the user it names.
     username = models.CharField(_("логин"), max_length=150, blank=True)
