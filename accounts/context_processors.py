@@ -3,18 +3,24 @@ from django.utils.translation import gettext as _
 
 from accounts.models import APPARATUS_ROLES, ORG_STAFF_ROLES, Role
 
+# Higher apps add entries under "Билеты" that depend on their own data (cards: the settlement pages, a ППО chair's
+# statement only while the region recovers the cost), from their AppConfig.ready: provider(user) -> [(title, url,
+# icon, view-name prefix), ...].
+CARDS_MENU_PROVIDERS: list = []
+
 
 def navigation(request):
     """Menu items of the signed-in user's role, so the base template needs no role logic."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    items = []
+    items, cards_children = [], []
     if user.role in ORG_STAFF_ROLES and user.organization_id:
         items.append((_("Статистика"), reverse("statistics:home"), "bi-bar-chart-line", "statistics:"))
         items.append((_("Организации"), reverse("registry:org_tree"), "bi-diagram-3", "registry:org"))
         items.append((_("Члены Профсоюза"), reverse("membership:member_list"), "bi-people", "membership:"))
         items.append((_("Билеты"), reverse("cards:card_requests"), "bi-credit-card-2-front", "cards:"))
+        cards_children.extend(item for provider in CARDS_MENU_PROVIDERS for item in provider(user))
     if user.role in APPARATUS_ROLES:
         items.append((_("Председатели"), reverse("registry:chair_list"), "bi-person-badge", "registry:chair"))
         items.append((_("Сотрудники"), reverse("registry:staff_user_list"), "bi-person-gear", "registry:staff"))
@@ -34,6 +40,12 @@ def navigation(request):
         programme.append((_("Подозрительные операции"), fraud_report, "bi-shield-exclamation", "discounts:fraud"))
     current = request.resolver_match.view_name if request.resolver_match else ""
     entries = [_nav_entry(item, current) for item in items]
+    if cards_children:
+        requests_url = reverse("cards:card_requests")
+        requests = (_("Заявки на билеты"), requests_url, "bi-credit-card-2-front", "cards:card_request")
+        children = [_nav_entry(item, current) for item in (requests, *cards_children)]
+        cards_entry = next(entry for entry in entries if entry["url"] == requests_url)
+        cards_entry.update(children=children, active=current.startswith("cards:"))
     # The programme's pages share one menu entry when there are several, so the bar fits a laptop's width.
     if len(programme) > 1:
         children = [_nav_entry(item, current) for item in programme]

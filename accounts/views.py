@@ -38,6 +38,16 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
 
+class LogoutView(auth_views.LogoutView):
+    """Signing out also clears what the site kept on the device: the member's card saved for use offline."""
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        # Browsers honour it on HTTPS and on localhost; the login page's script covers the others.
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
+
+
 @require_role(Role.CENTRAL)
 def access_log(request):
     form = AccessLogFilterForm(request.GET or None)

@@ -15,3 +15,8 @@ class CardsConfig(AppConfig):
             MEMBER_DEACTIVATION_LISTENERS.append(cards_block_for_member)
         if cards_follow_member not in MEMBER_TRANSFER_LISTENERS:
             MEMBER_TRANSFER_LISTENERS.append(cards_follow_member)
+        from accounts.context_processors import CARDS_MENU_PROVIDERS
+        from cards.settlement_selectors import settlement_menu_items
+
+        if settlement_menu_items not in CARDS_MENU_PROVIDERS:
+            CARDS_MENU_PROVIDERS.append(settlement_menu_items)

@@ -1,11 +1,13 @@
-"""The vendor package of a card batch: cards.pdf, personalization.csv and manifest.json in one ZIP.
+"""The vendor package of a card batch: cards-0001.pdf, cards-0002.pdf, …, personalization.csv and manifest.json in
+one ZIP. The batch is rendered in parts by separate workers (cards.batch_build); the ZIP streams the parts in order.
 
-cards.pdf has one CR80 proof (85.60 × 53.98 mm) per page, then A4 sheets of ten cards with crop marks.
+Each cards-NNNN.pdf has one CR80 proof (85.60 × 53.98 mm) per page, then A4 sheets of ten cards with crop marks.
 Barcodes are reportlab vector drawings so that any scanner reads them at any print resolution.
 personalization.csv carries what goes on the card and nothing else: no date of birth, phone or e-mail.
 """
 
 import csv
+import datetime
 import hashlib
 import io
 import json
@@ -13,8 +15,10 @@ import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import BinaryIO
 
 import barcode
+from reportlab import rl_config
 from reportlab.lib.colors import HexColor, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -118,7 +122,13 @@ def cards_pdf(faces: Sequence[CardFace], *, progress: Callable[[int], None] = la
             _crop_marks(canvas, x, y)
         canvas.showPage()
         progress(int((len(faces) + start + per_sheet) / total_steps * 100))
-    canvas.save()
+    # Binary streams: reportlab's default ASCII85 (for 7-bit channels of old) makes the file 15 % larger and slower
+    # to write, and the vendor's PDF travels in a ZIP. The filters are chosen while saving, so only this PDF is affected.
+    ascii85, rl_config.useA85 = rl_config.useA85, 0
+    try:
+        canvas.save()
+    finally:
+        rl_config.useA85 = ascii85
     return buffer.getvalue()
 
 
@@ -126,11 +136,13 @@ def _form_name(position: int) -> str:
     return f"card{position}"
 
 
-def personalization_csv(faces: Sequence[CardFace]) -> bytes:
-    """UTF-8, a header row, CRLF line ends, every field quoted so the vendor reads the numbers as text."""
+def personalization_csv(faces: Sequence[CardFace], *, header: bool = True) -> bytes:
+    """UTF-8, CRLF line ends, every field quoted so the vendor reads the numbers as text. A part of a chunked build
+    writes its rows without the header; the package's one file is the header and the parts' rows in order."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    if header:
+        writer.writerow(CSV_COLUMNS)
     for face in faces:
         writer.writerow(
             [face.number, face.last_name, face.first_name, face.middle_name, face.organization, face.region]
@@ -138,22 +150,90 @@ def personalization_csv(faces: Sequence[CardFace]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def vendor_package(*, batch_id: int, faces: Sequence[CardFace], progress: Callable[[int], None]) -> bytes:
-    files = {
-        "cards.pdf": cards_pdf(faces, progress=lambda percent: progress(min(95, percent))),
-        "personalization.csv": personalization_csv(faces),
-    }
-    manifest = {
-        "batch_id": batch_id,
-        "count": len(faces),
-        "files": {
-            name: {"sha256": hashlib.sha256(content).hexdigest(), "bytes": len(content)}
-            for name, content in files.items()
-        },
-    }
-    files["manifest.json"] = json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8")
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return buffer.getvalue()
+@dataclass(frozen=True)
+class PackagePart:
+    """A stored part of the package: cards-NNNN.pdf and its rows of personalization.csv, opened when copied."""
+
+    index: int
+    pdf_name: str
+    open_pdf: Callable[[], BinaryIO]
+    open_csv: Callable[[], BinaryIO]
+    pdf_sha256: str
+    pdf_bytes: int
+    count: int
+    first_number: str
+    last_number: str
+
+
+class PackagePartCorrupt(Exception):
+    """A stored part does not match the checksum its worker recorded."""
+
+    def __init__(self, part: PackagePart):
+        super().__init__(f"{part.pdf_name}: SHA-256 differs from the one recorded when it was rendered")
+        self.part = part
+
+
+COPY_BUFFER = 1024 * 1024
+
+
+def _copy(source: BinaryIO, target: BinaryIO, digest) -> int:
+    """Copy in pieces of a megabyte, hashing on the way: a part is never held whole in memory."""
+    copied = 0
+    while piece := source.read(COPY_BUFFER):
+        target.write(piece)
+        digest.update(piece)
+        copied += len(piece)
+    return copied
+
+
+def _entry(name: str, when: datetime.datetime, *, compress: int, size: int | None = None) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=when.timetuple()[:6])
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    if size is not None:
+        info.file_size = size  # lets zipfile decide on ZIP64 before it writes the entry's header
+    return info
+
+
+def vendor_package_write(
+    target: BinaryIO, *, batch_id: int, created: datetime.datetime, parts: Sequence[PackagePart]
+) -> None:
+    """Stream the package into `target` (a seekable file): the parts' PDFs in order (stored as they are: a PDF is
+    compressed already), personalization.csv made of the header and the parts' rows, and manifest.json listing every
+    file in order with its SHA-256, size, number of cards and first and last number. Memory stays at a buffer."""
+    manifest_files = []
+    with zipfile.ZipFile(target, "w", allowZip64=True) as archive:
+        for part in parts:
+            digest = hashlib.sha256()
+            with (
+                part.open_pdf() as source,
+                archive.open(
+                    _entry(part.pdf_name, created, compress=zipfile.ZIP_STORED, size=part.pdf_bytes), "w"
+                ) as entry,
+            ):
+                copied = _copy(source, entry, digest)
+            if digest.hexdigest() != part.pdf_sha256 or copied != part.pdf_bytes:
+                raise PackagePartCorrupt(part)
+            manifest_files.append({
+                "name": part.pdf_name, "sha256": part.pdf_sha256, "bytes": part.pdf_bytes, "count": part.count,
+                "first_number": part.first_number, "last_number": part.last_number,
+            })  # fmt: skip
+        digest, header = hashlib.sha256(), personalization_csv([], header=True)
+        # Rows of about 150 bytes: a plain (not ZIP64) entry holds over ten million cards.
+        with archive.open(_entry("personalization.csv", created, compress=zipfile.ZIP_DEFLATED), "w") as entry:
+            entry.write(header)
+            digest.update(header)
+            written = len(header)
+            for part in parts:
+                with part.open_csv() as source:
+                    written += _copy(source, entry, digest)
+        manifest_files.append({
+            "name": "personalization.csv", "sha256": digest.hexdigest(), "bytes": written,
+            "count": sum(part.count for part in parts),
+            "first_number": parts[0].first_number if parts else "", "last_number": parts[-1].last_number if parts else "",
+        })  # fmt: skip
+        manifest = {"batch_id": batch_id, "count": sum(part.count for part in parts), "files": manifest_files}
+        archive.writestr(
+            _entry("manifest.json", created, compress=zipfile.ZIP_DEFLATED),
+            json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8"),
+        )

@@ -1,13 +1,16 @@
+import datetime
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
 from cards.models import Card, CardBatch, CardRequest
 from membership.models import Member
 from membership.selectors import members_visible_to
+from registry.models import PATH_SEGMENT_WIDTH, Organization
 from registry.selectors import orgs_visible_to
 
 
@@ -17,6 +20,12 @@ def member_cards(*, member: Member) -> QuerySet[Card]:
 
 def member_active_card(*, member: Member) -> Card | None:
     return member.cards.filter(status=Card.Status.ACTIVE).first()
+
+
+def member_card_to_show(*, member: Member) -> Card | None:
+    """The card on the member's own page: the valid one, or else the latest one, blocked, so the phone that saved
+    the card learns at its next check that it may no longer be shown."""
+    return member_active_card(member=member) or member.cards.order_by("-issued_at", "-id").first()
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,125 @@ def card_requests_visible_to(*, user: User, status: str = "") -> QuerySet[CardRe
     return qs.order_by("requested_at", "id")
 
 
+@dataclass(frozen=True)
+class CardRequestFilters:
+    """Which requests awaiting a decision a bulk approval takes: an organisation's subtree, the days they were made,
+    and at most up to the last request the user was shown (one made after the confirmation is not approved)."""
+
+    organization_id: int | None = None
+    requested_from: datetime.date | None = None
+    requested_to: datetime.date | None = None
+    last_id: int | None = None
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def card_requests_awaiting_decision(*, user: User, filters: CardRequestFilters) -> QuerySet[CardRequest]:
+    """Requests in the status «Запрошен» of the user's subtree (or of one organisation's subtree inside it)."""
+    scope = orgs_visible_to(user)
+    if filters.organization_id is not None:
+        chosen = scope.filter(pk=filters.organization_id).first()
+        scope = Organization.objects.subtree_of(chosen) if chosen else Organization.objects.none()
+    # By the organisation kept on the request (card_request_org_status): never a join with millions of members.
+    qs = CardRequest.objects.filter(status=CardRequest.Status.REQUESTED, organization__in=scope.values("id"))
+    if filters.requested_from:
+        qs = qs.filter(requested_at__gte=_day_start(filters.requested_from))
+    if filters.requested_to:
+        qs = qs.filter(requested_at__lt=_day_start(filters.requested_to + datetime.timedelta(days=1)))
+    if filters.last_id is not None:
+        qs = qs.filter(pk__lte=filters.last_id)
+    return qs
+
+
+def card_request_queue(*, user: User, filters: CardRequestFilters) -> QuerySet[CardRequest]:
+    """The queue page of regional staff: requests awaiting a decision, filtered, oldest first."""
+    return (
+        card_requests_awaiting_decision(user=user, filters=filters)
+        .select_related("member", "member__organization", "requested_by")
+        .order_by("requested_at", "id")
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalPreview:
+    """What the confirmation of a bulk approval shows before anything is written."""
+
+    count: int
+    with_card: int  # members who already hold a valid card: they keep its number
+    last_id: int | None
+    organizations: list[tuple[str, int]]  # the organisations with the most requests, with their numbers
+    more_organizations: int
+
+    @property
+    def new_numbers(self) -> int:
+        return self.count - self.with_card
+
+
+APPROVAL_PREVIEW_ORGANIZATIONS = 8
+
+
+def card_requests_approval_preview(
+    *, user: User, filters: CardRequestFilters, ids: list[int] | None = None
+) -> ApprovalPreview:
+    requests = card_requests_awaiting_decision(user=user, filters=filters)
+    if ids is not None:
+        requests = requests.filter(pk__in=ids)
+    valid_card = Card.objects.filter(member=OuterRef("member_id"), status=Card.Status.ACTIVE)
+    totals = requests.annotate(has_card=Exists(valid_card)).aggregate(
+        count=Count("id"), with_card=Count("id", filter=Q(has_card=True)), last_id=Max("id")
+    )
+    per_org = list(
+        requests.values_list("organization_id").annotate(waiting=Count("id")).order_by("-waiting", "organization_id")
+    )  # fmt: skip
+    top = per_org[:APPROVAL_PREVIEW_ORGANIZATIONS]
+    names = Organization.objects.in_bulk([org_id for org_id, _waiting in top])
+    return ApprovalPreview(
+        count=totals["count"], with_card=totals["with_card"], last_id=totals["last_id"],
+        organizations=[(names[org_id].display_name, waiting) for org_id, waiting in top],
+        more_organizations=max(len(per_org) - APPROVAL_PREVIEW_ORGANIZATIONS, 0),
+    )  # fmt: skip
+
+
+# Past this many organisations the filter's list keeps only the upper levels of the tree (a region, its locals).
+QUEUE_ORG_CHOICES_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class QueueOrganization:
+    organization: Organization
+    indent: int  # levels below the user's own organisation
+    waiting: int  # requests awaiting a decision in its subtree
+
+
+def card_request_queue_organizations(*, user: User) -> list[QueueOrganization]:
+    """What the queue's organisation filter offers: every organisation of the user's subtree that has requests
+    awaiting a decision, with the organisations between it and the user's own, in tree order, each with the number
+    waiting in its subtree. Two queries, whatever the size of the queue."""
+    own = user.organization
+    if own is None:
+        return []
+    per_org = (
+        card_requests_awaiting_decision(user=user, filters=CardRequestFilters())
+        .values_list("organization__path")
+        .annotate(waiting=Count("id"))
+    )
+    waiting: dict[str, int] = {}
+    for path, count in per_org:
+        for end in range(len(own.path) + PATH_SEGMENT_WIDTH, len(path) + 1, PATH_SEGMENT_WIDTH):
+            waiting[path[:end]] = waiting.get(path[:end], 0) + count
+    lengths = sorted({len(path) for path in waiting})
+    while len(lengths) > 1 and sum(1 for path in waiting if len(path) <= lengths[-1]) > QUEUE_ORG_CHOICES_LIMIT:
+        lengths.pop()
+    kept = [path for path in waiting if len(path) <= lengths[-1]] if lengths else []
+    organizations = Organization.objects.filter(path__in=kept).only("id", "name", "short_name", "path", "level")
+    return [
+        QueueOrganization(org, (len(org.path) - len(own.path)) // PATH_SEGMENT_WIDTH - 1, waiting[org.path])
+        for org in organizations.order_by("path")
+    ]
+
+
 def get_card_request_for_user(user: User, pk: int) -> CardRequest:
     try:
         return card_requests_visible_to(user=user).get(pk=pk)
@@ -75,3 +203,18 @@ def batch_progress_key(batch_id: int) -> str:
 
 def card_batch_progress(batch: CardBatch) -> int:
     return cache.get(batch_progress_key(batch.pk), 0) if batch.is_building else 100
+
+
+# A build none of whose parts has finished for this long is taken for dead (its workers were killed).
+CARD_BATCH_STALLED_AFTER = datetime.timedelta(minutes=15)
+
+
+def card_batch_can_rebuild(batch: CardBatch) -> bool:
+    """«Собрать заново»: a failed build at once, a build still «in progress» once nothing has moved for a while."""
+    if batch.status == CardBatch.Status.FAILED:
+        return True
+    if batch.status != CardBatch.Status.BUILDING:
+        return False
+    last_part = batch.chunks.aggregate(last=Max("rendered_at"))["last"]
+    moved = max(moment for moment in (last_part, batch.status_changed_at, batch.created_at) if moment)
+    return timezone.now() - moved > CARD_BATCH_STALLED_AFTER

@@ -1,21 +1,21 @@
-import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass, field
 
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.errors import DomainError
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write
+from cards.batch_build import card_batch_build as card_batch_build  # the whole build in one process
 from cards.models import Card, CardBatch, CardRequest, CardSerialCounter
-from cards.numbers import card_number_compose
-from cards.package import CardFace, vendor_package
-from cards.selectors import batch_progress_key
+from cards.numbers import card_number_compose, card_number_grouped
+from cards.selectors import CardRequestFilters, card_batch_can_rebuild, card_requests_awaiting_decision
+from cards.settlement_services import batch_charges_post
 from membership.models import Member
 from membership.selectors import user_can_manage_members
 from registry.models import Organization, Region
@@ -29,22 +29,42 @@ class CardError(DomainError):
 
 
 @transaction.atomic
-def card_number_allocate(*, region: Region) -> str:
-    """The next number of the region. The counter row stays locked until the caller's transaction ends, so two
-    requests never get one number, and a rollback returns the serial: numbers have no gaps and are never reused."""
+def card_numbers_allocate(*, region: Region, count: int) -> list[str]:
+    """The next `count` numbers of the region, taken as one block. The counter row stays locked until the caller's
+    transaction ends, so two requests never get one number, and a rollback returns the serials: numbers have no
+    gaps and are never reused."""
     counter, _created = CardSerialCounter.objects.get_or_create(region=region)
-    CardSerialCounter.objects.select_for_update().filter(pk=counter.pk).update(last_serial=F("last_serial") + 1)
+    CardSerialCounter.objects.filter(pk=counter.pk).update(last_serial=F("last_serial") + count)
     counter.refresh_from_db(fields=["last_serial"])
-    return card_number_compose(region_code=region.code, serial=counter.last_serial)
+    first = counter.last_serial - count + 1
+    return [card_number_compose(region_code=region.code, serial=serial) for serial in range(first, first + count)]
+
+
+def card_number_allocate(*, region: Region) -> str:
+    """The next number of the region (see card_numbers_allocate)."""
+    return card_numbers_allocate(region=region, count=1)[0]
+
+
+def card_issue_refusal(*, status: str, consent_withdrawn: bool, region_id: int | None) -> str | None:
+    """Why a member cannot be given a card number, or None: the one rule of a single card and of a bulk approval
+    (which reads these three facts of ten thousand members as plain values, not as models)."""
+    if status != Member.Status.ACTIVE:
+        return _("Билет выпускают только действующему члену Профсоюза.")
+    if consent_withdrawn:
+        return _("Член Профсоюза отозвал согласие на обработку данных: билет выпустить нельзя.")
+    if region_id is None:
+        return _("У организации не указан субъект РФ: номер билета не из чего составить.")
+    return None
 
 
 def _ensure_can_issue(member: Member) -> None:
-    if member.status != Member.Status.ACTIVE:
-        raise CardError(_("Билет выпускают только действующему члену Профсоюза."))
-    if member.processing_blocked_on:
-        raise CardError(_("Член Профсоюза отозвал согласие на обработку данных: билет выпустить нельзя."))
-    if member.organization.region_id is None:
-        raise CardError(_("У организации не указан субъект РФ: номер билета не из чего составить."))
+    refusal = card_issue_refusal(
+        status=member.status,
+        consent_withdrawn=bool(member.processing_blocked_on),
+        region_id=member.organization.region_id,
+    )
+    if refusal:
+        raise CardError(refusal)
 
 
 @transaction.atomic
@@ -131,7 +151,7 @@ def card_request_create(*, member: Member, by: User) -> CardRequest:
     _ensure_can_issue(member)
     if _open_request_exists(member):
         raise CardError(_("Заявка на пластиковый билет для этого члена Профсоюза уже подана."))
-    request = CardRequest.objects.create(member=member, requested_by=by)
+    request = CardRequest.objects.create(member=member, organization_id=member.organization_id, requested_by=by)
     access_log_write(user=by, action=AccessLog.Action.CREATE, obj=member, details={"card_request": request.pk})
     return request
 
@@ -146,7 +166,9 @@ def card_requests_for_members_without_card(*, organization: Organization, by: Us
         status=Member.Status.ACTIVE,
         processing_blocked_on__isnull=True,
     ).exclude(card_requests__status__in=[*CardRequest.OPEN_STATUSES, CardRequest.Status.ISSUED])
-    created = CardRequest.objects.bulk_create(CardRequest(member=member, requested_by=by) for member in members)
+    created = CardRequest.objects.bulk_create(
+        CardRequest(member=member, organization_id=member.organization_id, requested_by=by) for member in members
+    )
     if created:
         access_log_write(
             user=by, action=AccessLog.Action.CREATE, object_type="cards.cardrequest", organization_path=organization.path,
@@ -171,27 +193,169 @@ def _locked_request(request: CardRequest, *, expected: str) -> CardRequest:
     return request
 
 
+@dataclass(frozen=True)
+class CardRequestRefusal:
+    """A request that an approval left in the queue, and the reason the chair and the region read."""
+
+    request_id: int
+    member_id: int
+    member_name: str
+    organization_name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CardNumberBlock:
+    """The numbers one approval took from a region's counter, first to last without a gap."""
+
+    region_code: str
+    region_name: str
+    first: str
+    last: str
+    count: int
+
+    @property
+    def first_grouped(self) -> str:
+        return card_number_grouped(self.first)
+
+    @property
+    def last_grouped(self) -> str:
+        return card_number_grouped(self.last)
+
+
+@dataclass
+class BulkApprovalResult:
+    approved: int = 0
+    new_cards: int = 0  # approved with a number taken now; the others kept the member's valid card
+    refusals: list[CardRequestRefusal] = field(default_factory=list)
+    number_blocks: list[CardNumberBlock] = field(default_factory=list)
+    # Posted requests that were not there to approve: decided meanwhile, or outside the user's subtree.
+    not_found: int = 0
+
+    @property
+    def kept_cards(self) -> int:
+        return self.approved - self.new_cards
+
+
+# Ids per statement where an approval lists them: well under SQLite's limit of bound variables (32,766).
+APPROVAL_CHUNK = 5_000
+
+
+def _card_requests_approve(requests: QuerySet[CardRequest], *, by: User) -> BulkApprovalResult:
+    """Approve the requests awaiting a decision among `requests`, inside the caller's transaction.
+
+    The requests are locked, then their members, whose valid cards are found in the same query (a member who
+    leaves or withdraws consent meanwhile waits for us, as those services lock the member row too). A member with a
+    valid card keeps it; the rule refuses some of the others; the rest get numbers from one block per region, each
+    counter locked once and in region order, so that two approvals never wait for each other crosswise. Then the
+    cards are inserted and the requests marked approved in a few statements, whatever their number: rows are read
+    as tuples, not models, for a region's ten thousand requests to take a second or two."""
+    awaiting = requests.filter(status=CardRequest.Status.REQUESTED)
+    locked = list(awaiting.select_for_update(of=("self",)).order_by("pk").values_list("pk", "member_id"))
+    valid_card = Card.objects.filter(member=OuterRef("pk"), status=Card.Status.ACTIVE).order_by().values("id")[:1]
+    member_ids = sorted(member_id for _request_id, member_id in locked)
+    members = {}
+    for start in range(0, len(member_ids), APPROVAL_CHUNK):
+        # By their ids, which the database looks up one by one, rather than by a subquery it may answer by reading
+        # the whole register; in id order, the order every approval locks them in.
+        rows = (
+            Member.objects.filter(pk__in=member_ids[start : start + APPROVAL_CHUNK])
+            .select_for_update(of=("self",))
+            .order_by("pk")
+            .annotate(valid_card_id=Subquery(valid_card))
+            .values_list("pk", "status", "processing_blocked_on", "organization_id", "organization__region_id",
+                         "valid_card_id", "last_name", "first_name", "middle_name", "organization__name",
+                         "organization__short_name", named=True)
+        )  # fmt: skip
+        members.update((member.pk, member) for member in rows)
+    result = BulkApprovalResult()
+    approved_ids: list[int] = []
+    needing_numbers: dict[int, list] = {}  # region id: members, in the order of their requests
+    for request_id, member_id in locked:
+        member = members[member_id]
+        refusal = None if member.valid_card_id else card_issue_refusal(
+            status=member.status, consent_withdrawn=bool(member.processing_blocked_on),
+            region_id=member.organization__region_id,
+        )  # fmt: skip
+        if refusal:
+            result.refusals.append(_refusal(request_id, member, refusal))
+            continue
+        approved_ids.append(request_id)
+        if not member.valid_card_id:
+            needing_numbers.setdefault(member.organization__region_id, []).append(member)
+    cards = []
+    regions = Region.objects.in_bulk(list(needing_numbers))
+    for region_id in sorted(needing_numbers):
+        region, holders = regions[region_id], needing_numbers[region_id]
+        numbers = card_numbers_allocate(region=region, count=len(holders))
+        cards += [
+            Card(number=number, member_id=holder.pk, organization_id=holder.organization_id, issued_by=by)
+            for number, holder in zip(numbers, holders, strict=True)
+        ]
+        result.number_blocks.append(CardNumberBlock(region.code, region.name, numbers[0], numbers[-1], len(numbers)))
+    Card.objects.bulk_create(cards)
+    decided_at = timezone.now()
+    request_card = Card.objects.filter(member=OuterRef("member_id"), status=Card.Status.ACTIVE).order_by()
+    for start in range(0, len(approved_ids), APPROVAL_CHUNK):
+        # Every approved member now holds exactly one valid card (the constraint says so): the request takes it.
+        CardRequest.objects.filter(pk__in=approved_ids[start : start + APPROVAL_CHUNK]).update(
+            status=CardRequest.Status.APPROVED, card_id=Subquery(request_card.values("id")[:1]), decided_by=by,
+            decided_at=decided_at,
+        )  # fmt: skip
+    result.approved, result.new_cards = len(approved_ids), len(cards)
+    result.refusals.sort(key=lambda refusal: (refusal.organization_name, refusal.member_name, refusal.request_id))
+    return result
+
+
+def _refusal(request_id: int, member, reason: str) -> CardRequestRefusal:
+    """A refusal as the result page lists it, from a member row of the approval's query."""
+    person = Member(last_name=member.last_name, first_name=member.first_name, middle_name=member.middle_name)
+    organization = Organization(name=member.organization__name, short_name=member.organization__short_name)
+    return CardRequestRefusal(request_id, member.pk, person.full_name, organization.display_name, reason)
+
+
 @transaction.atomic
 def card_request_approve(*, request: CardRequest, by: User) -> CardRequest:
     """Regional staff approve: the member gets a card number now (if none yet), the request waits for a batch."""
     request = _locked_request(request, expected=CardRequest.Status.REQUESTED)
     if not user_can_decide_card_request(by, request):
         raise PermissionDenied
-    member = request.member
-    card = member.cards.filter(status=Card.Status.ACTIVE).first()
-    if card is None:
-        _ensure_can_issue(member)
-        card = Card.objects.create(
-            number=card_number_allocate(region=member.organization.region),
-            member=member,
-            organization_id=member.organization_id,
-            issued_by=by,
-        )
-    request.status, request.card, request.decided_by, request.decided_at = (
-        CardRequest.Status.APPROVED, card, by, timezone.now()
-    )  # fmt: skip
-    request.save(update_fields=["status", "card", "decided_by", "decided_at"])
+    result = _card_requests_approve(CardRequest.objects.filter(pk=request.pk), by=by)
+    if result.refusals:
+        raise CardError(result.refusals[0].reason)
+    request.refresh_from_db()
     return request
+
+
+@transaction.atomic
+def card_requests_approve(
+    *, by: User, filters: CardRequestFilters, ids: Collection[int] | None = None
+) -> BulkApprovalResult:
+    """Approve many requests in one action: those awaiting a decision in the user's subtree that match the filters
+    and, when `ids` are given, are among them (a posted id of another region's request is never approved). Those
+    the rule refuses stay in the queue and are listed; one access-log entry records the action."""
+    if by.role not in CARD_DECIDING_ROLES:
+        raise PermissionDenied
+    requests = card_requests_awaiting_decision(user=by, filters=filters)
+    if ids is not None:
+        ids = set(ids)
+        requests = requests.filter(pk__in=ids)
+    result = _card_requests_approve(requests, by=by)
+    if ids is not None:
+        result.not_found = len(ids) - result.approved - len(result.refusals)
+    access_log_write(
+        user=by, action=AccessLog.Action.CHANGE, object_type="cards.cardrequest",
+        object_repr=_("Одобрение заявок на пластиковые билеты: %(count)s") % {"count": result.approved},
+        organization_path=by.organization.path,
+        details={
+            "approved": result.approved, "new_cards": result.new_cards, "refused": len(result.refusals),
+            "filter": {"organization": filters.organization_id, "last_request": filters.last_id,
+                       "from": str(filters.requested_from or ""), "to": str(filters.requested_to or ""),
+                       "selected": len(ids) if ids is not None else None},
+            "numbers": [[block.first, block.last] for block in result.number_blocks],
+        },
+    )  # fmt: skip
+    return result
 
 
 @transaction.atomic
@@ -235,6 +399,7 @@ def card_request_mark_issued(*, request: CardRequest, by: User) -> CardRequest:
 def cards_follow_member(*, member: Member, by: User | None) -> None:
     """A transferred member's cards are now held in the new organisation (membership calls this on a transfer)."""
     Card.objects.filter(member=member).update(organization_id=member.organization_id)
+    CardRequest.objects.filter(member=member).update(organization_id=member.organization_id)
 
 
 @transaction.atomic
@@ -254,44 +419,24 @@ def card_batch_form(*, by: User) -> CardBatch:
     CardRequest.objects.filter(pk__in=ids).update(batch=batch)
     access_log_write(user=by, action=AccessLog.Action.CREATE, object_type="cards.cardbatch", object_id=str(batch.pk),
                      object_repr=str(batch), organization_path=by.organization.path, details={"count": len(ids)})  # fmt: skip
+    # The regions' charge for the batch is fixed now, in this transaction, at the price in force today.
+    batch_charges_post(batch=batch, by=by)
     return batch
 
 
-def _batch_faces(batch: CardBatch) -> list[CardFace]:
-    requests = batch.requests.select_related("card", "member", "member__organization__region").order_by("card__number")
-    return [
-        CardFace(
-            number=request.card.number,
-            last_name=request.member.last_name,
-            first_name=request.member.first_name,
-            middle_name=request.member.middle_name,
-            organization=request.member.organization.name,
-            region=request.member.organization.region.name if request.member.organization.region else "",
-        )
-        for request in requests
-    ]
-
-
-def card_batch_build(*, batch_id: int) -> CardBatch:
-    """Build the vendor package. Safe to run again: numbers were fixed at approval, the rows come from the batch,
-    so a retried task writes the same cards once; a finished package is left as it is."""
-    batch = CardBatch.objects.get(pk=batch_id)
-    if batch.status != CardBatch.Status.BUILDING:
-        return batch
-
-    def progress(percent: int) -> None:
-        cache.set(batch_progress_key(batch_id), percent, timeout=3600)
-
-    content = vendor_package(batch_id=batch.pk, faces=_batch_faces(batch), progress=progress)
-    with transaction.atomic():
-        batch = CardBatch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != CardBatch.Status.BUILDING:
-            return batch
-        batch.package.save(f"batch-{batch.pk}.zip", ContentFile(content), save=False)
-        batch.package_sha256 = hashlib.sha256(content).hexdigest()
-        batch.status, batch.status_changed_at = CardBatch.Status.READY, timezone.now()
-        batch.save(update_fields=["package", "package_sha256", "status", "status_changed_at"])
-    progress(100)
+@transaction.atomic
+def card_batch_rebuild(*, batch: CardBatch, by: User) -> CardBatch:
+    """«Собрать заново»: a failed build, or one that stalled (its workers died), starts again; the parts already
+    rendered are kept, so only the missing ones are rendered (the caller sends cards.tasks.card_batch_build)."""
+    batch = CardBatch.objects.select_for_update().get(pk=batch.pk)
+    if by.role not in CARD_DECIDING_ROLES or not org_is_visible_to(by, batch.organization):
+        raise PermissionDenied
+    if not card_batch_can_rebuild(batch):
+        raise CardError(_("Пакет этой партии собирается или уже собран: собирать заново нечего."))
+    batch.status, batch.failure, batch.status_changed_at = CardBatch.Status.BUILDING, "", timezone.now()
+    batch.save(update_fields=["status", "failure", "status_changed_at"])
+    access_log_write(user=by, action=AccessLog.Action.CHANGE, object_type="cards.cardbatch", object_id=str(batch.pk),
+                     object_repr=str(batch), organization_path=batch.organization.path, details={"rebuild": True})  # fmt: skip
     return batch
 
 

@@ -4,16 +4,19 @@ from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.access import log_page_view, require_role
 from accounts.models import ORG_STAFF_ROLES, Role
-from cards import documents, selectors, services, tasks
+from cards import documents, offline, selectors, services, tasks
 from cards.models import Card, CardRequest
+from cards.request_forms import CardRequestBulkApproveForm, CardRequestFilterForm
 from membership.selectors import get_member_for_user, member_of_user, user_can_manage_members
-from registry.selectors import org_ancestors_for_user
+from registry.selectors import get_org_for_user, org_ancestors_for_user
 
 
 def _card_face(request, card: Card | None) -> dict:
@@ -71,8 +74,11 @@ def my_card(request):
     member = member_of_user(request.user)
     if member is None:
         raise Http404
-    card = selectors.member_active_card(member=member)
-    return render(request, "cards/my_card.html", {"member": member, "card": card, **_card_face(request, card)})
+    card = selectors.member_card_to_show(member=member)
+    return offline.mark_card_page(render(request, "cards/my_card.html", {
+        "member": member, "card": card, "checked_at": timezone.now(), "theme_color": offline.THEME_COLOR,
+        **_card_face(request, card),
+    }))  # fmt: skip
 
 
 def verify(request, token):
@@ -86,16 +92,61 @@ REQUESTS_PAGE_SIZE = 100
 
 @require_role(*ORG_STAFF_ROLES)
 def card_requests(request):
-    """Chairs follow their requests; regional staff work the queue (approve or reject)."""
+    """Chairs follow their requests; regional staff work the queue (approve or reject, one by one or many at once
+    by ticking them or by the filter)."""
     deciding = request.user.role in services.CARD_DECIDING_ROLES
     status = request.GET.get("status", "requested" if deciding else "open")
     if status not in {"open", ""} | set(CardRequest.Status.values):
         status = "open"
-    page = Paginator(selectors.card_requests_visible_to(user=request.user, status=status), REQUESTS_PAGE_SIZE)
+    requests, filter_form, filters = selectors.card_requests_visible_to(user=request.user, status=status), None, None
+    if deciding and status == CardRequest.Status.REQUESTED:
+        organizations = selectors.card_request_queue_organizations(user=request.user)
+        filter_form = CardRequestFilterForm(request.GET, organizations=organizations)
+        filters = filter_form.to_filters()
+        requests = selectors.card_request_queue(user=request.user, filters=filters)
+    page = Paginator(requests, REQUESTS_PAGE_SIZE)
+    query = request.GET.copy()
+    query.pop("page", None)
+    query["status"] = status
     org = request.user.organization
     return render(request, "cards/card_requests.html", {
         "page": page.get_page(request.GET.get("page")), "status": status, "statuses": CardRequest.Status.choices,
         "deciding": deciding, "org": org, "can_request_for_all": user_can_manage_members(request.user, org),
+        "filter_form": filter_form, "filters": filters, "query_string": query.urlencode(),
+    })  # fmt: skip
+
+
+# The result page lists at most this many refusals; the rest are still in the queue to be looked at there.
+REFUSALS_SHOWN = 500
+
+
+def _queue_url(filters: selectors.CardRequestFilters) -> str:
+    """The queue with the same filter: where the confirmation and the result page lead back to."""
+    query = {"status": CardRequest.Status.REQUESTED, "org": filters.organization_id,
+             "date_from": filters.requested_from, "date_to": filters.requested_to}  # fmt: skip
+    return f"{reverse('cards:card_requests')}?{urlencode({key: value for key, value in query.items() if value})}"
+
+
+@require_POST
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_requests_approve(request):
+    """Approve the ticked requests or all that match the filter: a confirmation with the count, then the action,
+    whose page lists the requests it had to leave in the queue."""
+    form = CardRequestBulkApproveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return redirect(f"{reverse('cards:card_requests')}?status=requested")
+    filters, ids = form.to_filters(), form.selected_ids()
+    organization = get_org_for_user(request.user, filters.organization_id) if filters.organization_id else None
+    context = {"filters": filters, "ids": ids, "scope": form.cleaned_data["scope"], "organization": organization,
+               "queue_url": _queue_url(filters)}  # fmt: skip
+    if not form.cleaned_data["confirmed"]:
+        preview = selectors.card_requests_approval_preview(user=request.user, filters=filters, ids=ids)
+        return render(request, "cards/card_requests_approve.html", {**context, "preview": preview})
+    result = services.card_requests_approve(by=request.user, filters=filters, ids=ids)
+    return render(request, "cards/card_requests_approve.html", {
+        **context, "result": result, "refusals_shown": result.refusals[:REFUSALS_SHOWN],
+        "refusals_more": max(len(result.refusals) - REFUSALS_SHOWN, 0),
     })  # fmt: skip
 
 
@@ -172,7 +223,7 @@ def card_batch(request, pk):
     return render(request, "cards/card_batch.html", {
         "batch": batch, "progress": selectors.card_batch_progress(batch),
         "requests": batch.requests.select_related("member", "member__organization", "card").order_by("card__number")[:500],
-        "next_status": batch.NEXT_STATUS.get(batch.status),
+        "next_status": batch.NEXT_STATUS.get(batch.status), "can_rebuild": selectors.card_batch_can_rebuild(batch),
     })  # fmt: skip
 
 
@@ -191,6 +242,20 @@ def card_batch_download(request, pk):
         raise Http404
     services.card_batch_download_log(batch=batch, by=request.user)
     return FileResponse(batch.package.open("rb"), as_attachment=True, filename=f"partiya-{batch.pk}.zip")
+
+
+@require_POST
+@require_role(*services.CARD_DECIDING_ROLES)
+def card_batch_rebuild(request, pk):
+    batch = selectors.get_card_batch_for_user(request.user, pk)
+    try:
+        batch = services.card_batch_rebuild(batch=batch, by=request.user)
+    except services.CardError as error:
+        messages.error(request, error.message)
+    else:
+        transaction.on_commit(lambda: tasks.card_batch_build.delay(batch.pk))
+        messages.success(request, _("Партия № %(number)s: сборка пакета началась заново.") % {"number": batch.pk})
+    return redirect("cards:card_batch", pk=batch.pk)
 
 
 @require_POST

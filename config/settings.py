@@ -149,8 +149,31 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploads and vendor packages go only through Django's storage API, so the web process never needs a file that only
+# a worker's disk holds: the media folder (shared by web and workers, as the docker-compose volume) by default, an
+# S3-compatible object store (django-storages) when STORAGE_S3_BUCKET is set.
+STORAGE_S3_BUCKET = os.environ.get("STORAGE_S3_BUCKET", "").strip()
+default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if STORAGE_S3_BUCKET:
+    default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_S3_BUCKET,
+            "endpoint_url": os.environ.get("STORAGE_S3_ENDPOINT") or None,
+            "region_name": os.environ.get("STORAGE_S3_REGION") or None,
+            "access_key": os.environ.get("STORAGE_S3_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("STORAGE_S3_SECRET_KEY") or None,
+            "location": os.environ.get("STORAGE_S3_PREFIX", ""),
+            # "path" for stores that do not serve the bucket as a subdomain (MinIO and the like).
+            "addressing_style": os.environ.get("STORAGE_S3_ADDRESSING_STYLE") or None,
+            # Members' scans and packages are private: no public ACL, and names are never silently overwritten.
+            "default_acl": None,
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -159,6 +182,11 @@ STORAGES = {
         )
     },
 }
+
+# `manage.py backup_create` writes each backup into a directory of its own here (README, «Резервные копии»).
+BACKUP_DIR = Path(os.environ.get("BACKUP_DIR", BASE_DIR / "backups"))
+# Where pg_dump and pg_restore are, when the ones on PATH are older than the server (e.g. /usr/lib/postgresql/16/bin).
+PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "").strip()
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
@@ -188,6 +216,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accounts.tasks.access_log_purge_expired",
         "schedule": 24 * 60 * 60,
     },
+    # An upload still "being checked" or "being written" past its time limit was lost with its worker: marked failed.
+    "membership-imports-fail-stuck": {
+        "task": "membership.tasks.member_imports_fail_stuck",
+        "schedule": 10 * 60,
+    },
     # Snapshots of the dashboards, rebuilt every night at 03:00 (server time).
     "statistics-rollup-nightly": {
         "task": "union_statistics.tasks.rollup_nightly",
@@ -214,6 +247,9 @@ ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(
 # The partner API's limit per key, "<calls>/<seconds>": a fixed window counted in the cache (discounts/api.py);
 # a call over it is answered 429 with Retry-After.
 DISCOUNTS_API_RATE_LIMIT = os.environ.get("DISCOUNTS_API_RATE_LIMIT", "600/60")
+# Cards per part of a vendor package: each part is rendered by one Celery worker (a chord), the last step streams
+# the parts into the ZIP. Rounded up to a multiple of ten cards: only the last part may end on an A4 sheet not full.
+CARD_BATCH_CHUNK_SIZE = int(os.environ.get("CARD_BATCH_CHUNK_SIZE", "1000"))
 # The smallest confirmed cashback paid out in a monthly register, kopecks (100 ₽); less waits for the next month.
 CASHBACK_PAYOUT_MINIMUM = int(os.environ.get("CASHBACK_PAYOUT_MINIMUM", "10000"))
 

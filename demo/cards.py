@@ -75,7 +75,9 @@ CARD_COLUMNS = (
     "plastic_issued_at",
 )
 # Places in a drawn card row: CARD_COLUMNS, then the day (ordinal) and minute of issue that a request counts from.
-ID, MEMBER, STATUS, BLOCKED_AT, BLOCK_REASON, REPLACES, PLASTIC_ISSUED_AT, DAY, MINUTE = 0, 3, 5, 8, 9, 10, 11, 12, 13
+ID, MEMBER, ORGANIZATION, STATUS, BLOCKED_AT, BLOCK_REASON, REPLACES, PLASTIC_ISSUED_AT, DAY, MINUTE = (
+    0, 3, 4, 5, 8, 9, 10, 11, 12, 13
+)  # fmt: skip
 REQUEST_COLUMNS = (
     "member_id",
     "card_id",
@@ -86,6 +88,7 @@ REQUEST_COLUMNS = (
     "decided_at",
     "reject_reason",
     "issued_at",
+    "organization_id",
 )
 ACTIVE, BLOCKED = Card.Status.ACTIVE.value, Card.Status.BLOCKED.value
 LEFT_REASON, LOST_REASON = Card.BlockReason.LEFT.value, Card.BlockReason.LOST.value
@@ -285,7 +288,18 @@ class _CardDraw:
             requested_at = self.moment(day)
         age = self.today - day
         if age <= REQUEST_STAGES[0][0]:
-            return (card[MEMBER], None, REQUESTED, staff.requester_id, requested_at, None, None, "", None)
+            return (
+                card[MEMBER],
+                None,
+                REQUESTED,
+                staff.requester_id,
+                requested_at,
+                None,
+                None,
+                "",
+                None,
+                card[ORGANIZATION],
+            )
         card_id, reason, handed_at = None, "", None
         if rand() < SHARE_REJECTED:
             status, reason = REJECTED, REJECT_REASONS[int(rand() * len(REJECT_REASONS))]
@@ -300,7 +314,7 @@ class _CardDraw:
         if status == ISSUED:
             handed_at = card[PLASTIC_ISSUED_AT] = self.moment(day + 30 + int(rand() * 40))
         return (card[MEMBER], card_id, status, staff.requester_id, requested_at, staff.decider_id, decided_at, reason,
-                handed_at)  # fmt: skip
+                handed_at, card[ORGANIZATION])  # fmt: skip
 
     def counters_write(self) -> None:
         """Each region's counter at its last serial: the next card the registry issues takes the one after."""

@@ -29,6 +29,7 @@ from demo.people import members_seed
 from demo.plan import DEMO_REFERENCE_DATE, DemoSeedError, UnionPlan, demo_plan
 from demo.report import PROGRESS_MIN_MEMBERS, DemoSeedReport, Say, grouped
 from demo.reports import reports_seed
+from demo.settlement import settlement_seed
 from demo.users import DEMO_PASSWORD, DEMO_USERNAMES, demo_logins, users_seed
 from membership.models import Member
 from registry.bulk import uses_copy
@@ -66,6 +67,7 @@ DEMO_STEPS: tuple[tuple[str, DemoStep], ...] = (
     ("members", members_seed),
     ("users", users_seed),
     ("cards", cards_seed),
+    ("settlement", settlement_seed),
     ("reports", reports_seed),
     ("discounts", discounts_seed),
 )

@@ -5,9 +5,7 @@ the phone the payment goes to, the receiving bank, the amount and the purpose. N
 organisation. UTF-8 with a byte-order mark (so Excel reads the Cyrillic right), `;` between cells, CRLF line ends,
 amounts in roubles with two decimals after a point ("123.45").
 
-A cell a spreadsheet would run as a formula (text starting with =, +, -, @, or a tab or carriage return before one)
-is written as text: a leading apostrophe, as OWASP advises for CSV injection. Names and the bank's name are typed
-by people, so the guard is on every cell, not only on those that look dangerous today.
+Every cell goes through registry.spreadsheet.csv_cell_text: a formula-like start (=, +, -, @) is written as text.
 """
 
 import csv
@@ -15,6 +13,8 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from registry.spreadsheet import csv_cell_text
 
 REGISTER_HEADER = (
     "№ п/п",
@@ -27,14 +27,7 @@ REGISTER_HEADER = (
     "Сумма",
     "Назначение платежа",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NOT_DIGITS = re.compile(r"\D")
-
-
-def csv_cell_text(value: str) -> str:
-    """Text for a spreadsheet cell that stays text: a formula-like start is escaped with an apostrophe."""
-    value = str(value)
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def register_phone(phone: str) -> str:

@@ -12,7 +12,6 @@ import io
 import logging
 import re
 import secrets
-import warnings
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,7 +21,7 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from accounts.models import AccessLog, Role, User
 from accounts.services import (
@@ -53,6 +52,7 @@ from discounts.selectors import user_manages_partner
 from membership.models import Member
 from registry.bulk import insert_without_waiting_for_the_disk
 from registry.models import Organization
+from registry.uploads import UploadRefused, image_opened
 
 
 class DiscountError(Exception):
@@ -914,28 +914,15 @@ def partner_logo_prepare(upload) -> PreparedLogo:
     if getattr(upload, "size", 0) and upload.size > LOGO_MAX_BYTES:
         raise DiscountError(_("Файл логотипа больше 5 МБ."), code="logo_too_large")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            upload.seek(0)
-            with Image.open(upload, formats=LOGO_FORMATS) as probe:
-                if probe.width * probe.height > LOGO_MAX_PIXELS:
-                    raise too_large
-                probe.verify()
-            upload.seek(0)
-            with Image.open(upload, formats=LOGO_FORMATS) as image:
-                image.load()
-                picture = ImageOps.exif_transpose(image)
-                has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
-                picture = picture.convert("RGBA" if has_alpha else "RGB")
-                picture.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
-                encoded = io.BytesIO()
-                picture.save(encoded, "WEBP", quality=90)
-    except DiscountError:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise too_large from None
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        raise not_an_image from None
+        with image_opened(upload, formats=LOGO_FORMATS, max_pixels=LOGO_MAX_PIXELS) as image:
+            picture = ImageOps.exif_transpose(image)
+            has_alpha = picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info
+            picture = picture.convert("RGBA" if has_alpha else "RGB")
+            picture.thumbnail(LOGO_BOX, Image.Resampling.LANCZOS)
+            encoded = io.BytesIO()
+            picture.save(encoded, "WEBP", quality=90)
+    except UploadRefused as refusal:
+        raise (too_large if refusal.reason == "too_large" else not_an_image) from None
     return PreparedLogo(content=encoded.getvalue(), width=picture.width, height=picture.height)
 
 

@@ -51,7 +51,7 @@ def test_region_forms_a_batch_and_gets_the_vendor_package(page, users, union, lo
     with page.expect_download() as download:
         page.get_by_role("link", name="Пакет для изготовителя (ZIP)").click()
     with zipfile.ZipFile(download.value.path()) as archive:
-        pdf = archive.read("cards.pdf")
+        pdf = archive.read("cards-0001.pdf")
     document = pypdfium2.PdfDocument(pdf)
     try:
         sheet = document[12].render(scale=110 / 72).to_pil()  # the first A4 sheet, after twelve proofs

@@ -62,12 +62,13 @@ def test_the_package_holds_proofs_personalization_and_a_matching_manifest(
     batch = built_batch(client_for(users.regional), django_capture_on_commit_callbacks)
     assert batch.status == "ready" and batch.card_count == CARDS
     files = package_files(batch)
-    assert set(files) == {"cards.pdf", "personalization.csv", "manifest.json"}
+    assert set(files) == {"cards-0001.pdf", "personalization.csv", "manifest.json"}  # one part: 12 cards
 
     manifest = json.loads(files["manifest.json"])
     assert manifest["batch_id"] == batch.pk and manifest["count"] == CARDS
-    for name in ("cards.pdf", "personalization.csv"):
-        assert manifest["files"][name]["sha256"] == hashlib.sha256(files[name]).hexdigest()
+    listed = {entry["name"]: entry for entry in manifest["files"]}
+    for name in ("cards-0001.pdf", "personalization.csv"):
+        assert listed[name]["sha256"] == hashlib.sha256(files[name]).hexdigest()
 
     text = files["personalization.csv"].decode("utf-8")
     assert text.count("\r\n") == CARDS + 1 and "\n" not in text.replace("\r\n", "")
@@ -84,7 +85,7 @@ def test_barcodes_in_the_pdf_decode_to_the_numbers_in_the_csv(
 ):
     files = package_files(built_batch(client_for(users.regional), django_capture_on_commit_callbacks))
     numbers = [row[0] for row in list(csv.reader(io.StringIO(files["personalization.csv"].decode())))[1:]]
-    document = pypdfium2.PdfDocument(files["cards.pdf"])
+    document = pypdfium2.PdfDocument(files["cards-0001.pdf"])
     try:
         assert len(document) == CARDS + 2  # a proof per card, then two A4 sheets
         proofs = [

@@ -3,7 +3,19 @@
 import hashlib
 
 from accounts.models import User
-from cards.models import Card, CardRequest, CardSerialCounter
+from cards.models import (
+    Card,
+    CardBatch,
+    CardCharge,
+    CardChargeLine,
+    CardCostRecovery,
+    CardLedgerEntry,
+    CardPayment,
+    CardPriceList,
+    CardRequest,
+    CardSerialCounter,
+    CardVendorInvoice,
+)
 from demo.seed import DEMO_USERNAMES
 from discounts.models import CashbackAccount, CashbackEntry, Cashier, Partner, PayoutBatch, PayoutLine, Purchase
 from membership.models import Member
@@ -60,7 +72,11 @@ def union_wipe() -> None:
     ReportEvent.objects.all().delete()
     AnnualReport.objects.all().delete()
     ReportCampaign.objects.all().delete()
+    for model in (CardLedgerEntry, CardPayment, CardChargeLine, CardCharge, CardVendorInvoice, CardCostRecovery,
+                  CardPriceList):  # fmt: skip
+        model.objects.all().delete()
     CardRequest.objects.all().delete()
+    CardBatch.objects.all().delete()
     Card.objects.update(replaces=None)
     Card.objects.all().delete()
     CardSerialCounter.objects.all().delete()
