@@ -9,6 +9,17 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# pg_dump and pg_restore for `manage.py backup_create` / `backup_restore` (README, «Резервные копии»). They must be
+# at least the server's major version (docker-compose.yml: postgres:16), which Debian's own client need not be,
+# hence the PostgreSQL project's apt repository.
+ARG PG_MAJOR=16
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates postgresql-common \
+    && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+    && apt-get install -y --no-install-recommends postgresql-client-${PG_MAJOR} \
+    && rm -rf /var/lib/apt/lists/*
+ENV PG_BIN_DIR=/usr/lib/postgresql/${PG_MAJOR}/bin
+
 # Dependencies first, so that a code change does not reinstall them.
 COPY requirements.txt ./
 RUN pip install -r requirements.txt
@@ -18,13 +29,15 @@ COPY . .
 # Hashed, compressed static files served by whitenoise; settings refuse to start without a real SECRET_KEY.
 ENV STATIC_MANIFEST=1 \
     DJANGO_REQUIRE_SECRET_KEY=1 \
-    MEDIA_ROOT=/app/media
+    MEDIA_ROOT=/app/media \
+    BACKUP_DIR=/app/backups
 RUN SECRET_KEY=collectstatic-at-build-time-only python manage.py collectstatic --noinput --verbosity 0
 
-# Unprivileged user; media and the beat schedule are the only places it writes (volumes in docker-compose.yml).
+# Unprivileged user; media, backups and the beat schedule are the only places it writes (volumes in
+# docker-compose.yml).
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin reestr \
-    && mkdir -p /app/media /app/var \
-    && chown reestr:reestr /app/media /app/var
+    && mkdir -p /app/media /app/var /app/backups \
+    && chown reestr:reestr /app/media /app/var /app/backups
 USER reestr
 
 EXPOSE 8000

@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 BENCH_MEMBERS ?= 4000000
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/eseur_bench
 
-.PHONY: setup run test bench lint format clean
+.PHONY: setup run test bench backup restore lint format clean
 
 $(INSTALLED): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,17 @@ test: setup
 
 bench: setup
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py --members $(BENCH_MEMBERS)
+
+# Backups (README, «Резервные копии»): the database of DATABASE_URL (SQLite when unset) and the media files, into
+# BACKUP_DIR (backups/). `make restore BACKUP=backups/<name> DATABASE_URL=postgres://.../new_db` restores into a new
+# or empty database, created when missing; RESTORE_ARGS=--force over a non-empty one, --check only to verify.
+RESTORE_ARGS ?=
+backup: setup
+	$(PY) manage.py backup_create
+
+restore: setup
+	@test -n "$(BACKUP)" || { echo "Укажите копию: make restore BACKUP=backups/<имя> [DATABASE_URL=...]" >&2; exit 2; }
+	$(PY) manage.py backup_restore "$(BACKUP)" $(RESTORE_ARGS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

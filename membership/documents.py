@@ -1,4 +1,7 @@
-"""PDF documents about a member: the consent forms to sign and the "my data" statement."""
+"""PDF documents about a member: the consent forms to sign and the "my data" statement.
+
+Paragraph reads its text as markup: every value from the database goes in through registry.pdf (pdf_paragraph,
+pdf_markup), escaped, so a name holding "<b>" or "&" prints as typed."""
 
 import io
 
@@ -9,7 +12,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 
 from membership.consent_texts import CONSENT_TEXTS, CURRENT_CONSENT_TEXT_VERSION
 from membership.models import Member
-from registry.pdf import FONT_BOLD, FONT_REGULAR, pdf_styles
+from registry.pdf import FONT_BOLD, FONT_REGULAR, pdf_markup, pdf_paragraph, pdf_styles
 
 
 def _document(buffer: io.BytesIO, title: str) -> SimpleDocTemplate:
@@ -33,10 +36,10 @@ def consent_form_pdf(*, member: Member, purpose: str, version: str = CURRENT_CON
     }
     buffer = io.BytesIO()
     story = [
-        Paragraph(org.name, styles["small"]),
+        pdf_paragraph(org.name, styles["small"]),
         Spacer(1, 6 * mm),
         Paragraph(text["title"], styles["title"]),
-        *[Paragraph(paragraph.format(**values), styles["body"]) for paragraph in text["paragraphs"]],
+        *[Paragraph(pdf_markup(paragraph, **values), styles["body"]) for paragraph in text["paragraphs"]],
         Spacer(1, 12 * mm),
         Table(
             [["«____» ______________ 20___ г.", "____________________ / " + _initials(member)]],
@@ -75,7 +78,7 @@ def member_data_pdf(*, data: dict) -> bytes:
 
     def rows_table(rows):
         cells = [
-            [Paragraph(str(label), styles["small"]), Paragraph(str(value), styles["small"])] for label, value in rows
+            [pdf_paragraph(label, styles["small"]), pdf_paragraph(value, styles["small"])] for label, value in rows
         ]
         return Table(cells, colWidths=[60 * mm, 115 * mm], style=table_style)
 

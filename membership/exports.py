@@ -1,6 +1,8 @@
 """Export of the member list to .csv (streamed) and .xlsx (written row by row to a temporary file).
 
-The columns are those of the import template, so an exported file can be corrected and loaded back.
+The columns are those of the import template, so an exported file can be corrected and loaded back. Every cell is
+text that stays text: in the .csv a formula-like start gets an apostrophe (registry.spreadsheet.csv_cell_text, which
+the import takes off again), in the .xlsx each cell is written as a string.
 """
 
 import csv
@@ -15,6 +17,7 @@ from accounts.services import access_log_write
 from membership.imports import COLUMNS
 from membership.models import Member
 from registry.models import Organization
+from registry.spreadsheet import XLSX_TEXT_ONLY, csv_cell_text
 
 EXPORT_CHUNK = 2_000
 EXTRA_HEADERS = ("Организация", "Статус", "Дата выбытия", "Причина выбытия")
@@ -76,7 +79,7 @@ def export_csv_lines(members: QuerySet[Member]) -> Iterator[str]:
     writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
     yield "\ufeff" + writer.writerow(export_headers())
     for row in export_rows(members):
-        yield writer.writerow(row)
+        yield writer.writerow([csv_cell_text(cell) for cell in row])
 
 
 def export_xlsx_file(members: QuerySet[Member]):
@@ -85,12 +88,14 @@ def export_xlsx_file(members: QuerySet[Member]):
     xlsxwriter's constant-memory mode flushes each row to disk as it is written, so memory stays flat.
     """
     handle = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it after sending
-    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False})
+    workbook = xlsxwriter.Workbook(handle, {"constant_memory": True, "in_memory": False, **XLSX_TEXT_ONLY})
     sheet = workbook.add_worksheet("Члены Профсоюза")
     bold = workbook.add_format({"bold": True})
     sheet.write_row(0, 0, export_headers(), bold)
     for number, row in enumerate(export_rows(members), start=1):
-        sheet.write_row(number, 0, row)
+        for column, text in enumerate(row):
+            if text:
+                sheet.write_string(number, column, text)
     workbook.close()
     handle.seek(0)
     return handle

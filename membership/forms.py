@@ -1,12 +1,32 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from membership import validation
 from membership.models import Consent, Member
 from membership.selectors import MEMBER_ORDERINGS, AgeGroup, MemberFilters
 from membership.services import MEMBER_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _member_checks_only(form) -> None:
+    """Leave the text fields to membership.validation, which the import uses too: Django's own length and e-mail
+    validators would answer the same value in other words, and a browser's maxlength cuts a pasted name silently."""
+    for name in validation.TEXT_CHECKS:
+        if name in form.fields:
+            field = form.fields[name]
+            field.max_length, field.validators = None, []
+            field.widget.attrs.pop("maxlength", None)
+
+
+def _checked(check, value, **options):
+    """A value through one of membership.validation's checks, its message begun with a capital as under a field."""
+    try:
+        return check(value, **options)
+    except ValidationError as error:
+        raise ValidationError([message[:1].upper() + message[1:] for message in error.messages]) from None
 
 
 class MemberFilterForm(forms.Form):
@@ -60,7 +80,46 @@ class MemberFilterForm(forms.Form):
         )
 
 
-class MemberForm(forms.ModelForm):
+class MemberChecksMixin:
+    """The checks of membership.validation on a ModelForm of Member, whichever of the fields it has: the admission
+    and edit form, the member's own contacts, the admin. The import calls the same checks."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _member_checks_only(self)
+
+    def clean_last_name(self):
+        return _checked(validation.person_name, self.cleaned_data["last_name"])
+
+    def clean_first_name(self):
+        return _checked(validation.person_name, self.cleaned_data["first_name"])
+
+    def clean_middle_name(self):
+        return _checked(validation.person_name, self.cleaned_data["middle_name"], required=False)
+
+    def clean_phone(self):
+        return _checked(validation.phone_number, self.cleaned_data["phone"])
+
+    def clean_email(self):
+        return _checked(validation.email_address, self.cleaned_data["email"])
+
+    def clean_position(self):
+        return _checked(validation.position_text, self.cleaned_data["position"])
+
+    def clean(self):
+        cleaned = super().clean()
+        birth_date = cleaned.get("birth_date")
+        if birth_date:
+            try:
+                validation.birth_date_check(
+                    birth_date, joined_on=cleaned.get("union_joined_on"), today=timezone.localdate()
+                )
+            except ValidationError as error:
+                self.add_error("union_joined_on" if error.code == "too_young" else "birth_date", error)
+        return cleaned
+
+
+class MemberForm(MemberChecksMixin, forms.ModelForm):
     """Admission and correction of a member's record."""
 
     duplicate_confirmed = forms.BooleanField(
@@ -80,13 +139,6 @@ class MemberForm(forms.ModelForm):
             self.fields["org_joined_on"].initial = today
         for name in ("last_name", "first_name", "middle_name", "position"):
             self.fields[name].widget.attrs["autocomplete"] = "off"
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("last_name", "first_name", "middle_name"):
-            if cleaned.get(name):
-                cleaned[name] = " ".join(cleaned[name].split())
-        return cleaned
 
 
 class LeavingForm(forms.Form):
@@ -157,7 +209,7 @@ class AccountActivationForm(forms.Form):
         return cleaned
 
 
-class SelfServiceContactsForm(forms.ModelForm):
+class SelfServiceContactsForm(MemberChecksMixin, forms.ModelForm):
     class Meta:
         model = Member
         fields = ("phone", "email")
@@ -165,7 +217,12 @@ class SelfServiceContactsForm(forms.ModelForm):
 
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
-        label=_("Файл .xlsx или .csv"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"})
+        label=_("Файл Excel, LibreOffice или CSV"),
+        help_text=_(
+            ".xlsx, .xls, .ods, .csv или .txt («Текст Юникод» из Excel); CSV в UTF-8 или Windows-1251, "
+            "разделитель — точка с запятой, запятая или табуляция."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.ods,.csv,.txt"}),
     )
 
 

@@ -1,18 +1,23 @@
-"""Import of members from .xlsx and .csv files: parse, check every row, preview, then write all rows or none.
+"""Import of members from spreadsheet files: parse, check every row, preview, then write all rows or none.
 
 The use cases here are services like those in services.py; they live apart because the file handling is long.
+Whatever happens, a job ends in a state its page explains: checked (with or without errors), written, or failed
+with a reason and, for an unforeseen fault, a code the staff quote to support (registry.failures). A job whose worker
+never finished is marked failed by the beat task member_imports_fail_stuck.
 """
 
+import codecs
 import csv
 import datetime
 import io
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import xlsxwriter
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import validate_email
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,16 +26,29 @@ from python_calamine import CalamineError, CalamineWorkbook
 
 from accounts.models import AccessLog, User
 from accounts.services import access_log_write
+from membership import validation
 from membership.models import Member, MemberEvent, MemberImport, search_name_of
 from membership.selectors import user_can_manage_members
 from membership.services import MembershipError, ensure_member_organization
 from registry.bulk import next_ids, uses_copy, write_rows
+from registry.failures import failure_logged
 from registry.models import Organization
+from registry.spreadsheet import XLSX_TEXT_ONLY, csv_cell_text, csv_cell_value
+from registry.uploads import OLE2_HEAD, ZIP_HEAD
+
+logger = logging.getLogger(__name__)
 
 MAX_IMPORT_ROWS = 200_000
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
 PREVIEW_LIMIT = 500  # errors and duplicates kept for the preview page; the counts are complete
 PROGRESS_EVERY = 2_000
+# What people save a list in: Excel (.xlsx, .xls), LibreOffice (.ods), or text (CSV; Excel's "Unicode text" is .txt).
+WORKBOOK_SUFFIXES = (".xlsx", ".xls", ".ods")
+TEXT_SUFFIXES = (".csv", ".txt")
+# A check or a commit that has run this long was lost (its worker died, its message never arrived): the tasks stop
+# themselves a little earlier (their soft time limit), and the beat task marks what is left as failed.
+IMPORT_TIME_LIMIT = datetime.timedelta(minutes=30)
+RUNNING_STATUSES = (MemberImport.Status.VALIDATING, MemberImport.Status.COMMITTING)
 
 
 @dataclass(frozen=True)
@@ -92,44 +110,101 @@ def import_template(fmt: str) -> bytes:
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-        writer.writerows([headers, example])
+        writer.writerows([[csv_cell_text(cell) for cell in row] for row in (headers, example)])
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
     buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True, **XLSX_TEXT_ONLY})
     sheet = workbook.add_worksheet("Члены Профсоюза")
-    sheet.write_row(0, 0, headers, workbook.add_format({"bold": True}))
-    sheet.write_row(1, 0, example)
+    bold = workbook.add_format({"bold": True})
+    for column_index, (header, value) in enumerate(zip(headers, example, strict=True)):
+        sheet.write_string(0, column_index, header, bold)
+        sheet.write_string(1, column_index, value)
     for index, column in enumerate(COLUMNS):
         sheet.set_column(index, index, max(14, len(column.header) + 4))
     workbook.close()
     return buffer.getvalue()
 
 
-def _read_rows(file, name: str) -> list[tuple[int, dict]]:
-    """[(row number as the spreadsheet shows it, {field: raw value})], empty rows skipped."""
-    if name.lower().endswith(".xlsx"):
-        # calamine (Rust) reads 100,000 rows in about a second; openpyxl needs half a minute.
-        try:
-            raw_rows = CalamineWorkbook.from_filelike(file).get_sheet_by_index(0).iter_rows()
-        except (CalamineError, ValueError, OSError) as error:
-            raise ImportFileError(
-                _("Не удалось прочитать файл Excel: сохраните его как .xlsx и загрузите снова.")
-            ) from error
-    elif name.lower().endswith(".csv"):
-        raw = file.read()
-        for encoding in ("utf-8-sig", "cp1251"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:
-            raise ImportFileError(_("Не удалось определить кодировку файла: сохраните CSV в UTF-8."))
-        delimiter = ";" if text.split("\n", 1)[0].count(";") >= text.split("\n", 1)[0].count(",") else ","
-        raw_rows = csv.reader(io.StringIO(text), delimiter=delimiter)
+def _decoded(raw: bytes) -> str:
+    """The text of a CSV as Excel and LibreOffice save it: UTF-8 with or without a byte-order mark, UTF-16 ("Unicode
+    text", with its mark or without), or Windows-1251 (what Excel on a Russian Windows writes as "CSV")."""
+    if raw.startswith(codecs.BOM_UTF8):
+        encodings = ("utf-8-sig",)
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encodings = ("utf-16",)
+    elif _mostly_low(raw[1:400:2]):
+        # UTF-16 without its mark: the high byte of Latin letters, digits and separators is 0, of Cyrillic ones 4;
+        # bytes that small never occur in text in UTF-8 or Windows-1251.
+        encodings = ("utf-16-le",)
+    elif _mostly_low(raw[0:400:2]):
+        encodings = ("utf-16-be",)
     else:
-        raise ImportFileError(_("Загрузите файл .xlsx или .csv."))
-    header = next(raw_rows, None)
+        encodings = ("utf-8", "cp1251")
+    for encoding in encodings:
+        try:
+            text = raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text:
+            return text
+    raise ImportFileError(
+        _("Файл не похож на таблицу в тексте (CSV): сохраните его из Excel или LibreOffice как .xlsx или CSV.")
+    )
+
+
+def _mostly_low(sample: bytes) -> bool:
+    return len(sample) >= 2 and sum(1 for byte in sample if byte < 0x09) > len(sample) // 2
+
+
+def _delimiter(text: str) -> str:
+    """The separator of a text table, told by its header line: semicolon (Russian Excel), tab ("Unicode text",
+    LibreOffice's choice) or comma; on a tie, in that order."""
+    header = text.split("\n", 1)[0]
+    return max((";", "\t", ","), key=header.count)
+
+
+def _workbook_rows(file) -> Iterator[list]:
+    # calamine (Rust) reads 100,000 rows in about a second; openpyxl needs half a minute. It reads .xlsx, .xls and .ods.
+    try:
+        return iter(CalamineWorkbook.from_filelike(file).get_sheet_by_index(0).iter_rows())
+    except (CalamineError, ValueError, OSError, IndexError) as error:
+        raise ImportFileError(
+            _("Не удалось прочитать файл Excel: сохраните его как .xlsx и загрузите снова.")
+        ) from error
+
+
+def _read_rows(file, name: str) -> list[tuple[int, dict]]:
+    """[(row number as the spreadsheet shows it, {field: raw value})], empty rows skipped. What the file is comes from
+    its first bytes (a workbook is a ZIP or an OLE2 file), not from its name."""
+    head = file.read(len(OLE2_HEAD))
+    file.seek(0)
+    suffix = name.lower()[name.rfind(".") :] if "." in name else ""
+    if head.startswith((ZIP_HEAD, OLE2_HEAD)):
+        raw_rows = _workbook_rows(file)
+    elif suffix in WORKBOOK_SUFFIXES:
+        raise ImportFileError(_("Не удалось прочитать файл Excel: сохраните его как .xlsx и загрузите снова."))
+    elif suffix in TEXT_SUFFIXES:
+        text = _decoded(file.read())
+        raw_rows = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    else:
+        raise ImportFileError(_("Загрузите файл .xlsx, .xls, .ods, .csv или .txt."))
+    try:
+        return _rows_of(raw_rows)
+    except csv.Error as error:
+        raise ImportFileError(
+            _("Не удалось прочитать CSV (%(error)s): сохраните файл из Excel или LibreOffice заново.")
+            % {"error": error}
+        ) from error
+
+
+def _blank(row) -> bool:
+    return all(value is None or str(value).strip() == "" for value in row)
+
+
+def _rows_of(raw_rows: Iterator[list]) -> list[tuple[int, dict]]:
+    numbered = enumerate(raw_rows, start=1)
+    # The header is the first row that holds anything; the numbers stay those the spreadsheet shows.
+    header = next((row for _number, row in numbered if not _blank(row)), None)
     if header is None:
         raise ImportFileError(_("Файл пустой."))
     fields = [HEADER_TO_FIELD.get(_normalise_header(cell)) for cell in header]
@@ -140,9 +215,9 @@ def _read_rows(file, name: str) -> list[tuple[int, dict]]:
             % {"columns": ", ".join(missing)}
         )
     rows = []
-    for number, raw_row in enumerate(raw_rows, start=2):
+    for number, raw_row in numbered:
         values = {field: value for field, value in zip(fields, raw_row, strict=False) if field}
-        if all(value is None or str(value).strip() == "" for value in values.values()):
+        if _blank(values.values()):
             continue
         rows.append((number, values))
         if len(rows) > MAX_IMPORT_ROWS:
@@ -155,12 +230,19 @@ def _read_rows(file, name: str) -> list[tuple[int, dict]]:
     return rows
 
 
-def _text(value) -> str:
+def _cell_text(value) -> str:
+    """A cell as its text, as typed: a whole number without ".0", the guarding apostrophe of our own exports taken
+    off (registry.spreadsheet.csv_cell_text)."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    return " ".join(str(value).split())
+    return csv_cell_value(str(value).strip(" "))
+
+
+def _text(value) -> str:
+    """A cell of a keyword column (sex, category, yes/no, a date) with its spaces closed up."""
+    return " ".join(_cell_text(value).split())
 
 
 def _date(value) -> datetime.date | None:
@@ -187,7 +269,8 @@ def _flag(value) -> bool | None:
 
 
 def _clean_row(values: dict, today: datetime.date) -> tuple[dict, list[tuple[str, str]]]:
-    """(member fields, [(column header, message)]) for one row."""
+    """(member fields, [(column header, message)]) for one row. Names, phone, e-mail and position go through the
+    checks the forms use (membership.validation): a value that does not fit is an error, never cut or changed."""
     headers = {column.field: column.header for column in COLUMNS}
     cleaned, problems = {}, []
 
@@ -198,17 +281,15 @@ def _clean_row(values: dict, today: datetime.date) -> tuple[dict, list[tuple[str
         raw = values.get(column.field)
         if column.required and _text(raw) == "":
             problem(column.field, _("не заполнено"))
-    for field in ("last_name", "first_name", "middle_name", "position", "phone"):
-        cleaned[field] = _text(values.get(field))[: 150 if field != "position" else 255]
-    email = _text(values.get("email"))
-    if email:
+    for field, check in validation.TEXT_CHECKS.items():
+        raw = _cell_text(values.get(field))
+        cleaned[field] = ""
+        if raw.strip() == "":
+            continue  # an empty required cell is reported above
         try:
-            validate_email(email)
-            if len(email) > 254:
-                raise ValidationError("too long")
-        except ValidationError:
-            problem("email", _("«%(value)s» — не адрес электронной почты") % {"value": email})
-    cleaned["email"] = email
+            cleaned[field] = check(raw)
+        except ValidationError as error:
+            problem(field, error.messages[0])
     for field in ("birth_date", "union_joined_on", "org_joined_on"):
         raw = values.get(field)
         if _text(raw) == "":
@@ -219,6 +300,7 @@ def _clean_row(values: dict, today: datetime.date) -> tuple[dict, list[tuple[str
             problem(field, _("«%(value)s» — не дата; пишите ДД.ММ.ГГГГ") % {"value": _text(raw)})
         elif parsed > today:
             problem(field, _("дата в будущем"))
+            parsed = None
         cleaned[field] = parsed
     cleaned["org_joined_on"] = cleaned["org_joined_on"] or cleaned["union_joined_on"]
     sex = SEX_WORDS.get(_text(values.get("sex")).lower())
@@ -238,8 +320,11 @@ def _clean_row(values: dict, today: datetime.date) -> tuple[dict, list[tuple[str
             problem(field, _("«%(value)s» — укажите «да» или «нет»") % {"value": _text(values.get(field))})
         cleaned[field] = bool(flag)
     birth, joined, org_joined = cleaned["birth_date"], cleaned["union_joined_on"], cleaned["org_joined_on"]
-    if birth and joined and joined.year - birth.year < 14:
-        problem("union_joined_on", _("в Профсоюз вступают с 14 лет"))
+    if birth:
+        try:
+            validation.birth_date_check(birth, joined_on=joined, today=today)
+        except ValidationError as error:
+            problem("union_joined_on" if error.code == "too_young" else "birth_date", error.messages[0])
     if joined and org_joined and org_joined < joined:
         problem("org_joined_on", _("раньше даты вступления в Профсоюз"))
     return cleaned, problems
@@ -327,38 +412,64 @@ def member_import_start(*, by: User, organization: Organization, uploaded_file) 
         raise PermissionDenied
     ensure_member_organization(organization)
     name = uploaded_file.name or ""
-    if not name.lower().endswith((".xlsx", ".csv")):
-        raise ImportFileError(_("Загрузите файл .xlsx или .csv."))
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    if suffix not in WORKBOOK_SUFFIXES + TEXT_SUFFIXES:
+        raise ImportFileError(_("Загрузите файл .xlsx, .xls, .ods, .csv или .txt."))
     if uploaded_file.size > MAX_IMPORT_BYTES:
         raise ImportFileError(_("Файл больше 50 МБ: разделите его на части."))
     job = MemberImport(organization=organization, uploaded_by=by, original_name=name[:255])
-    job.file.save(f"import-{organization.pk}{name[name.rfind('.') :].lower()}", uploaded_file, save=False)
+    job.file.save(f"import-{organization.pk}{suffix}", uploaded_file, save=False)
     job.save()
     return job
+
+
+def _job_fail(job_id: int, *, stage: str, error: BaseException) -> None:
+    """End a running job as failed after an unforeseen error: the traceback goes to the log under a code, the page
+    shows the code. Called inside the `except` block."""
+    reference = failure_logged(logger, "member import %s: the %s failed", job_id, stage)
+    if isinstance(error, SoftTimeLimitExceeded):
+        reason = _("Обработка файла не уложилась в %(minutes)s минут и остановлена.") % {
+            "minutes": int(IMPORT_TIME_LIMIT.total_seconds() // 60)
+        }
+    elif stage == "check":
+        reason = _("Сбой при проверке файла.")
+    else:
+        reason = _("Сбой при записи в реестр.")
+    failure = reason + " " + _("Сообщите в службу поддержки код сбоя %(reference)s.") % {"reference": reference}
+    MemberImport.objects.filter(pk=job_id, status__in=RUNNING_STATUSES).update(
+        status=MemberImport.Status.FAILED, failure=failure, finished_at=timezone.now()
+    )
 
 
 def member_import_check(*, job_id: int) -> MemberImport:
     """Check every row and store the preview: errors with row numbers and reasons, matches in the register."""
     job = MemberImport.objects.get(pk=job_id)
+    if job.status != MemberImport.Status.VALIDATING:
+        return job  # checked already, or given up on by the beat task
     try:
         checked = _check_file(job, _reporter(job.pk))
     except ImportFileError as error:
-        checked, failure = None, error.message
+        result = {
+            "status": MemberImport.Status.INVALID,
+            "errors": [{"row": 1, "column": "", "message": error.message}],
+            "error_count": 1,
+        }
+    except Exception as error:
+        _job_fail(job.pk, stage="check", error=error)
+        job.refresh_from_db()
+        return job
     else:
-        failure = ""
-    if checked is None:
-        job.status, job.errors, job.error_count = (
-            MemberImport.Status.INVALID,
-            [{"row": 1, "column": "", "message": failure}],
-            1,
-        )
-    else:
-        job.total_rows, job.valid_rows = checked.total, len(checked.rows)
-        job.errors, job.error_count = checked.errors, checked.error_count
-        job.duplicates, job.duplicate_count = checked.duplicates[:PREVIEW_LIMIT], len(checked.duplicates)
-        job.status = MemberImport.Status.INVALID if checked.error_count else MemberImport.Status.VALIDATED
-    job.finished_at = timezone.now()
-    job.save()
+        result = {
+            "status": MemberImport.Status.INVALID if checked.error_count else MemberImport.Status.VALIDATED,
+            "total_rows": checked.total, "valid_rows": len(checked.rows),
+            "errors": checked.errors, "error_count": checked.error_count,
+            "duplicates": checked.duplicates[:PREVIEW_LIMIT], "duplicate_count": len(checked.duplicates),
+        }  # fmt: skip
+    # Only a job still being checked: one the beat task has meanwhile marked failed stays failed.
+    MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.VALIDATING).update(
+        **result, finished_at=timezone.now()
+    )
+    job.refresh_from_db()
     return job
 
 
@@ -366,8 +477,9 @@ def member_import_request_commit(*, by: User, job: MemberImport, include_duplica
     if not user_can_manage_members(by, job.organization):
         raise PermissionDenied
     updated = MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.VALIDATED).update(
-        status=MemberImport.Status.COMMITTING, include_duplicates=include_duplicates, finished_at=None
-    )
+        status=MemberImport.Status.COMMITTING, include_duplicates=include_duplicates, finished_at=None,
+        step_started_at=timezone.now(),
+    )  # fmt: skip
     if not updated:
         raise MembershipError(_("Этот файл уже загружен или в нём есть ошибки."))
     job.refresh_from_db()
@@ -399,18 +511,44 @@ def member_import_commit(*, job_id: int) -> MemberImport:
                 details={"import": job.pk, "count": written},
             )  # fmt: skip
     except (MembershipError, ImportFileError) as error:
-        MemberImport.objects.filter(pk=job.pk).update(
+        MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.COMMITTING).update(
             status=MemberImport.Status.FAILED, failure=error.message, finished_at=timezone.now()
         )
     except DatabaseError:
-        MemberImport.objects.filter(pk=job.pk).update(
+        reference = failure_logged(logger, "member import %s: the commit failed in the database", job.pk)
+        MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.COMMITTING).update(
             status=MemberImport.Status.FAILED,
-            failure=_("Сбой базы данных при записи. Ничего из файла не записано; попробуйте загрузить ещё раз."),
+            failure=_(
+                "Сбой базы данных при записи. Ничего из файла не записано; попробуйте загрузить ещё раз. "
+                "Если сбой повторится, сообщите в службу поддержки код сбоя %(reference)s."
+            ) % {"reference": reference},
             finished_at=timezone.now(),
-        )
+        )  # fmt: skip
         raise
+    except Exception as error:
+        _job_fail(job.pk, stage="commit", error=error)
     job.refresh_from_db()
     return job
+
+
+def member_imports_fail_stuck(*, now: datetime.datetime | None = None) -> int:
+    """The beat task: a job still being checked or written longer than IMPORT_TIME_LIMIT after its step began was
+    lost (its worker died or its message never arrived); it ends as failed, and the chair uploads the file again.
+    Returns how many jobs were ended."""
+    cutoff = (now or timezone.now()) - IMPORT_TIME_LIMIT
+    failure = _(
+        "Обработка файла прервалась и не закончилась за %(minutes)s минут. Ничего из файла не записано; "
+        "загрузите его ещё раз."
+    ) % {"minutes": int(IMPORT_TIME_LIMIT.total_seconds() // 60)}
+    stuck = MemberImport.objects.filter(status__in=RUNNING_STATUSES, step_started_at__lt=cutoff)
+    ended = 0
+    for job_id in stuck.values_list("pk", flat=True):
+        # One conditional update per job: a commit finishing at this moment keeps its own final state.
+        ended += MemberImport.objects.filter(pk=job_id, status__in=RUNNING_STATUSES, step_started_at__lt=cutoff).update(
+            status=MemberImport.Status.FAILED, failure=failure, finished_at=timezone.now()
+        )
+        logger.warning("member import %s: lost for more than %s, marked failed", job_id, IMPORT_TIME_LIMIT)
+    return ended
 
 
 MEMBER_IMPORT_COLUMNS = (

@@ -3,6 +3,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import describe_changes
@@ -367,6 +368,8 @@ class MemberImport(models.Model):
     include_duplicates = models.BooleanField(_("загружать совпадающих"), default=False)
     committed_count = models.PositiveIntegerField(_("загружено"), default=0)
     failure = models.TextField(_("описание сбоя"), blank=True)
+    # When the step under way (the check, then the commit) began: the beat task fails a step that never ended.
+    step_started_at = models.DateTimeField(_("шаг начат"), default=timezone.now)
     finished_at = models.DateTimeField(_("завершено"), null=True, blank=True)
 
     class Meta:

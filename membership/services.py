@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import F
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.errors import DomainError
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write, changed_fields
+from membership import validation
 from membership.consent_texts import CURRENT_CONSENT_TEXT_VERSION
 from membership.models import (
     Consent,
@@ -28,6 +29,7 @@ from membership.models import (
 )
 from membership.selectors import MEMBER_ORG_LEVELS, user_can_manage_members
 from registry.models import Organization
+from registry.uploads import UploadRefused, image_format, is_pdf
 
 
 class MembershipError(DomainError):
@@ -56,14 +58,24 @@ def ensure_member_organization(org: Organization) -> None:
 
 
 def _validate_dates(*, birth_date, union_joined_on, org_joined_on, today: datetime.date) -> None:
-    if birth_date >= today:
-        raise MembershipError(_("Дата рождения должна быть в прошлом."))
     if union_joined_on > today or org_joined_on > today:
         raise MembershipError(_("Дата вступления не может быть в будущем."))
     if org_joined_on < union_joined_on:
         raise MembershipError(_("Дата постановки на учёт в организации не может быть раньше вступления в Профсоюз."))
-    if union_joined_on.year - birth_date.year < 14:
-        raise MembershipError(_("В Профсоюз вступают с 14 лет: проверьте дату рождения и дату вступления."))
+    try:
+        validation.birth_date_check(birth_date, joined_on=union_joined_on, today=today)
+    except ValidationError as error:
+        raise MembershipError(error.messages[0]) from None
+
+
+def _clean_texts(fields: dict) -> dict:
+    """The text fields through the same checks as the forms and the import: a refusal names the field."""
+    try:
+        return validation.member_text_clean(fields)
+    except ValidationError as error:
+        name, messages = next(iter(error.message_dict.items()))
+        label = str(Member._meta.get_field(name).verbose_name)
+        raise MembershipError(f"{label[:1].upper()}{label[1:]}: {messages[0]}") from None
 
 
 # Apps above membership (cards) react to a member who stops being served — leaving the union, withdrawing consent —
@@ -98,6 +110,7 @@ def member_admit(*, by: User, organization: Organization, **fields) -> Member:
         org_joined_on=fields["org_joined_on"],
         today=timezone.localdate(),
     )
+    fields = _clean_texts(fields)
     member = Member(organization=organization, **fields)
     member.search_name = search_name_of(member.last_name, member.first_name, member.middle_name)
     member.full_clean()
@@ -119,6 +132,8 @@ def member_update(*, by: User, member: Member, **fields) -> Member:
         name: fields.get(name, getattr(member, name)) for name in ("birth_date", "union_joined_on", "org_joined_on")
     }
     _validate_dates(**merged, today=timezone.localdate())
+    # Only what changes is checked: a record loaded before these checks existed can still be corrected field by field.
+    fields = fields | _clean_texts({name: value for name, value in fields.items() if getattr(member, name) != value})
     changes = changed_fields(member, fields)
     if not changes:
         return member
@@ -276,7 +291,9 @@ def member_transfer_cancel(*, by: User, transfer: MemberTransfer) -> MemberTrans
 # 152-FZ art. 21 p. 5: after consent is withdrawn the data are destroyed within thirty days.
 DESTRUCTION_PERIOD_DAYS = 30
 CONSENT_SCAN_MAX_BYTES = 10 * 1024 * 1024
-CONSENT_SCAN_TYPES = {".pdf", ".jpg", ".jpeg", ".png"}
+# Pictures a scanner or a phone saves; an A4 page at 600 dpi is 35 megapixels.
+CONSENT_SCAN_SUFFIXES = {"JPEG": ".jpg", "PNG": ".png"}
+CONSENT_SCAN_MAX_PIXELS = 60_000_000
 
 
 @transaction.atomic
@@ -293,8 +310,7 @@ def consent_record(
         raise MembershipError(_("Дата согласия не может быть в будущем."))
     if method == Consent.Method.SCAN and not scan:
         raise MembershipError(_("Приложите скан подписанного согласия."))
-    if scan:
-        _validate_scan(scan)
+    suffix = _scan_suffix(scan) if scan else ""
     if member.consents.filter(purpose=purpose, withdrawn_on__isnull=True).exists():
         raise MembershipError(_("Такое согласие уже действует. Чтобы заменить его, сначала оформите отзыв."))
     consent = Consent(
@@ -306,7 +322,7 @@ def consent_record(
         recorded_by=by,
     )
     if scan:
-        consent.scan.save(f"consent-{member.pk}-{purpose}{_suffix(scan.name)}", scan, save=False)
+        consent.scan.save(f"consent-{member.pk}-{purpose}{suffix}", scan, save=False)
     consent.full_clean()
     consent.save()
     member_event_record(
@@ -316,15 +332,24 @@ def consent_record(
     return consent
 
 
-def _suffix(name: str) -> str:
-    return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-def _validate_scan(scan) -> None:
-    if _suffix(scan.name) not in CONSENT_SCAN_TYPES:
-        raise MembershipError(_("Скан принимается в формате PDF, JPEG или PNG."))
+def _scan_suffix(scan) -> str:
+    """The suffix a scan is stored under, from what the file holds (a PDF, a JPEG or a PNG picture that decodes),
+    never from its name: a renamed file of any other kind is refused."""
     if scan.size > CONSENT_SCAN_MAX_BYTES:
         raise MembershipError(_("Файл скана больше 10 МБ: уменьшите разрешение при сканировании."))
+    if is_pdf(scan):
+        return ".pdf"
+    try:
+        picture_format = image_format(scan, formats=tuple(CONSENT_SCAN_SUFFIXES), max_pixels=CONSENT_SCAN_MAX_PIXELS)
+    except UploadRefused as refusal:
+        if refusal.reason == "too_large":
+            raise MembershipError(
+                _("Изображение скана слишком большое: уменьшите разрешение при сканировании.")
+            ) from None
+        raise MembershipError(
+            _("Скан принимается в формате PDF, JPEG или PNG. Содержимое этого файла не похоже ни на один из них.")
+        ) from None
+    return CONSENT_SCAN_SUFFIXES[picture_format]
 
 
 @transaction.atomic
@@ -547,6 +572,7 @@ def member_self_update(*, member: Member, by: User, **fields) -> Member:
     if getattr(by, "member", None) != member or set(fields) - set(SELF_SERVICE_FIELDS):
         raise PermissionDenied
     _ensure_not_blocked(member)
+    fields = _clean_texts(fields)
     changes = changed_fields(member, fields)
     if not changes:
         return member

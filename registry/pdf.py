@@ -5,10 +5,12 @@ DejaVu Sans ships with the project so that Cyrillic renders the same on every ma
 
 from functools import cache
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph
 
 FONTS_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_REGULAR = "DejaVuSans"
@@ -38,3 +40,19 @@ def pdf_styles() -> dict[str, ParagraphStyle]:
         ),
         "right": ParagraphStyle("right", parent=body, alignment=2),
     }
+
+
+def pdf_text(value) -> str:
+    """Any text from the database or a user, ready for a reportlab Paragraph, which reads its input as markup: a name
+    holding "<b>", "</para>" or "&" is printed as typed instead of breaking the document."""
+    return escape("" if value is None else str(value))
+
+
+def pdf_paragraph(value, style: ParagraphStyle) -> Paragraph:
+    """A paragraph of plain text (escaped): what every name, organisation or comment goes through."""
+    return Paragraph(pdf_text(value), style)
+
+
+def pdf_markup(template: str, **values) -> str:
+    """A paragraph of the portal's own markup (a consent text with <b> or &nbsp;) filled with escaped values."""
+    return template.format(**{name: pdf_text(value) for name, value in values.items()})

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from decimal import Decimal
-from xml.sax.saxutils import escape
 
 import xlsxwriter
 from django.utils.translation import gettext as _
@@ -23,7 +22,8 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from registry.models import Organization
-from registry.pdf import FONT_BOLD, FONT_REGULAR, pdf_fonts_register, pdf_styles
+from registry.pdf import FONT_BOLD, FONT_REGULAR, pdf_fonts_register, pdf_paragraph, pdf_styles
+from registry.spreadsheet import XLSX_TEXT_ONLY
 from union_statistics.indicators import FLOW, PERCENT
 from union_statistics.tables import INTEGER, TEXT, Column, StatTable
 from union_statistics.tables import PERCENT as PERCENT_COLUMN
@@ -31,12 +31,7 @@ from union_statistics.tables import PERCENT as PERCENT_COLUMN
 PERCENT_FORMAT = "0.0%"
 INTEGER_FORMAT = "#,##0"
 # Never let xlsxwriter guess: a string is a string, whatever it starts with.
-WORKBOOK_OPTIONS = {
-    "in_memory": True,
-    "strings_to_formulas": False,
-    "strings_to_numbers": False,
-    "strings_to_urls": False,
-}
+WORKBOOK_OPTIONS = {"in_memory": True, **XLSX_TEXT_ONLY}
 AUTHOR = "Общероссийский Профсоюз образования"
 PAGE = landscape(A4)
 MARGIN = 12 * mm
@@ -66,7 +61,7 @@ def _display(value, kind: str) -> str:
 
 
 def _para(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(str(text)), style)
+    return pdf_paragraph(text, style)
 
 
 class _Sheet:

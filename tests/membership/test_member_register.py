@@ -200,7 +200,7 @@ def test_keyset_pages_cover_every_member_once_both_ways(client_for, users, union
 
 class TestChangesAndHistory:
     def test_edit_keeps_old_and_new_values_in_history(self, client_for, users, union):
-        member = member_in(union.primary_a1a, phone="")
+        member = member_in(union.primary_a1a, last_name="Правкина", phone="")
         form = {**ADMISSION, "last_name": member.last_name, "first_name": member.first_name,
                 "middle_name": member.middle_name, "birth_date": "1985-05-17", "union_joined_on": "2010-09-01",
                 "org_joined_on": "2015-09-01", "phone": "+7 999 000-00-00"}  # fmt: skip
