@@ -136,11 +136,11 @@ class ProcessTreeMemory:
         return {pid: self.peak_mb[pid] - self.start_mb[pid] for pid in self.peak_mb}
 
 
-@contextmanager
 class WorkersNotStarted(RuntimeError):
     pass
 
 
+@contextmanager
 def celery_workers(count: int, *, queue: str, env: dict, log_dir: Path) -> Iterator[list[subprocess.Popen]]:
     """`count` worker processes on `queue`, started fresh, answering a ping before the block runs."""
     from config.celery import app
