@@ -286,6 +286,9 @@ def measure(*, small: int = SMALL_CARDS, large: int = LARGE_CARDS, keep: bool = 
     }  # fmt: skip
     eager = app.conf.task_always_eager
     app.conf.update(broker_url=redis_url, result_backend=redis_url, task_always_eager=False)
+    # Connections pooled by run.py's earlier steps point at the embedded broker: the pings and the tasks of this
+    # step must take new ones to Redis.
+    app.close()
     results = {"redis": redis_url, "chunk_size": settings.CARD_BATCH_CHUNK_SIZE, "cpu_count": os.cpu_count()}
     batches = []
     try:
@@ -326,6 +329,7 @@ def measure(*, small: int = SMALL_CARDS, large: int = LARGE_CARDS, keep: bool = 
                     batch_remove(batch)
     finally:
         app.conf.update(task_always_eager=eager)
+        app.close()
         shutil.rmtree(media, ignore_errors=True)
     return results
 
