@@ -22,6 +22,7 @@ deleted at the end; run.py's database is recreated on every run anyway.
 """
 
 import argparse
+import json
 import os
 import shutil
 import socket
@@ -334,6 +335,23 @@ def measure(*, small: int = SMALL_CARDS, large: int = LARGE_CARDS, keep: bool = 
     return results
 
 
+def _measured_in_a_process_of_its_own(*, small: int, large: int, keep: bool) -> dict:
+    """measure() in a new Python process: run.py's earlier steps leave its Celery app pooled on the embedded broker,
+    and its pings then never reach the workers. The other steps still run if this one fails."""
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as file:
+        path = Path(file.name)
+    try:
+        command = [sys.executable, __file__, "--database-url", os.environ["DATABASE_URL"], "--small", str(small),
+                   "--large", str(large), "--results-json", str(path), *(["--keep"] if keep else [])]  # fmt: skip
+        completed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        if completed.returncode != 0 or not path.stat().st_size:
+            print(completed.stdout[-3000:], completed.stderr[-3000:], sep="\n", flush=True)
+            return {"error": "шаг завершился с ошибкой (вывод выше)"}
+        return json.loads(path.read_text())
+    finally:
+        path.unlink(missing_ok=True)
+
+
 def measure_card_packages(*, figure: Callable, grouped: Callable[[float], str], small: int = SMALL_CARDS,
                           large: int = LARGE_CARDS, keep: bool = True) -> tuple[list, dict]:  # fmt: skip
     """run.py's step; `figure` is run.py's Figure. Returns the figures and the details for the JSON."""
@@ -342,12 +360,7 @@ def measure_card_packages(*, figure: Callable, grouped: Callable[[float], str], 
         f"{grouped(large)} билетов двумя…",
         flush=True,
     )
-    try:
-        results = measure(small=small, large=large, keep=keep)
-    except WorkersNotStarted as error:
-        # The other steps still run; the report says what the workers printed.
-        print(error, flush=True)
-        results = {"error": "обработчики Celery не запустились (их вывод выше)"}
+    results = _measured_in_a_process_of_its_own(small=small, large=large, keep=keep)
     if "error" in results:
         return [figure("Пакет партии на обработчиках Celery", 0.0, "", "Redis", False, results["error"])], results
     one, two = results["small_one_worker_s"], results["small_two_workers_s"]
@@ -383,6 +396,8 @@ def main() -> None:
                         help="a seeded PostgreSQL database (default: BENCH_DATABASE_URL)")  # fmt: skip
     parser.add_argument("--small", type=int, default=SMALL_CARDS, help=f"cards of the 1-vs-2 batch ({SMALL_CARDS})")
     parser.add_argument("--large", type=int, default=LARGE_CARDS, help=f"cards of the memory batch ({LARGE_CARDS})")
+    parser.add_argument("--results-json", help="only measure, and write the results to this file (run.py's step)")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's batches")
     args = parser.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("Give --database-url (or BENCH_DATABASE_URL) of a seeded PostgreSQL database.")
@@ -390,6 +405,13 @@ def main() -> None:
     import run
 
     run.django_start(args.database_url)
+    if args.results_json:
+        try:
+            results = measure(small=args.small, large=args.large, keep=args.keep)
+        except WorkersNotStarted as error:
+            results = {"error": str(error)[-1500:]}
+        Path(args.results_json).write_text(json.dumps(results, default=list))
+        return
     figures, results = measure_card_packages(
         figure=run.Figure, grouped=run.grouped, small=args.small, large=args.large, keep=False
     )
