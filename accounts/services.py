@@ -26,24 +26,10 @@ def _organization_path_of(obj: models.Model | None) -> str:
     return getattr(organization, "path", "") or ""
 
 
-def access_log_write(
-    *,
-    user: User | None,
-    action: str,
-    obj: models.Model | None = None,
-    object_type: str = "",
-    object_id: str = "",
-    object_repr: str = "",
-    organization_path: str = "",
-    details: dict | None = None,
-    ip_address: str | None = None,
-) -> AccessLog:
-    """Append one record to the 152-FZ access log. The only way entries are made (with access_log_entry, for a
-    caller that writes the record together with its own rows)."""
-    entry = access_log_entry(
-        user=user, action=action, obj=obj, object_type=object_type, object_id=object_id, object_repr=object_repr,
-        organization_path=organization_path, details=details, ip_address=ip_address,
-    )  # fmt: skip
+def access_log_write(**fields) -> AccessLog:
+    """Append one record to the 152-FZ access log, given as access_log_entry takes it. The only way entries are
+    made (with access_log_entry, for a caller that writes the record together with its own rows)."""
+    entry = access_log_entry(**fields)
     entry.save(force_insert=True)
     return entry
 

@@ -312,22 +312,13 @@ def writes_check(outcomes_path: str, partner_id: int) -> dict:
 def measure(*, seconds: int = LOAD_SECONDS, users: int = USERS, think: tuple[float, float] = THINK_SECONDS,
             bare_seconds: int = BARE_SECONDS) -> dict:  # fmt: skip
     from django.contrib.sessions.models import Session
-    from partner_api import RATE_LIMIT, REDIS_URL_DEFAULT, redis_answering
+    from partner_api import partner_api_serving_env
     from partner_api_urls import BARE_LOOKUP_PATH
     from serving import WRK_COUNTING, gunicorn_serving, wrk_required, wrk_run, wrk_script
 
     wrk_required()
     plan, about = prepare_plan(think=think)
-    redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT)
-    env = {
-        "DJANGO_SETTINGS_MODULE": "partner_api_settings",
-        "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)]),
-        # One key for all the tills of the benchmark's partner: its limit must not be what stops them.
-        "DISCOUNTS_API_RATE_LIMIT": RATE_LIMIT,
-    }
-    cache = "Redis" if redis_answering(redis_url) else "память процесса (Redis не отвечает)"
-    if cache == "Redis":
-        env["REDIS_URL"] = redis_url
+    env, cache = partner_api_serving_env()
     run_id = f"m{int(time.time())}"
     plan["run_id"] = run_id
     results = {**about, "cache": cache, "users_total": users, "seconds": seconds,

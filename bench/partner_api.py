@@ -61,6 +61,21 @@ def bench_partner():
     return partner, key
 
 
+def partner_api_serving_env() -> tuple[dict[str, str], str]:
+    """gunicorn's environment for the partner API with the bare lookup beside it (partner_api_settings), and where
+    the rate limit's counters live: Redis (BENCH_REDIS_URL) when it answers, else each worker's memory. One key
+    serves every till of the benchmark's partner: its limit must not be what stops them."""
+    redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT)
+    env = {
+        "DJANGO_SETTINGS_MODULE": "partner_api_settings",
+        "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)]),
+        "DISCOUNTS_API_RATE_LIMIT": RATE_LIMIT,
+    }
+    if not redis_answering(redis_url):
+        return env, "память процесса (Redis не отвечает)"
+    return {**env, "REDIS_URL": redis_url}, "Redis"
+
+
 def valid_card_numbers(count: int) -> list[str]:
     """`count` random numbers of active cards whose holders are active members who have not withdrawn consent:
     cards the API answers "valid" and takes purchases by. A block sample of the card table, then a random pick."""
@@ -126,15 +141,7 @@ def measure(*, seconds: int = LOAD_SECONDS, warm_up: int = WARM_UP_SECONDS) -> d
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = 'cards_card'::regclass")
         cards = cursor.fetchone()[0]
-    redis_url = os.environ.get("BENCH_REDIS_URL", REDIS_URL_DEFAULT)
-    env = {
-        "DJANGO_SETTINGS_MODULE": "partner_api_settings",
-        "PYTHONPATH": os.pathsep.join([str(BENCH_DIR), str(ROOT)]),
-        "DISCOUNTS_API_RATE_LIMIT": RATE_LIMIT,
-    }
-    cache = "Redis" if redis_answering(redis_url) else "память процесса (Redis не отвечает)"
-    if cache == "Redis":
-        env["REDIS_URL"] = redis_url
+    env, cache = partner_api_serving_env()
     run_id = f"b{int(time.time())}"
     purchases_before = Purchase.objects.filter(partner=partner).count()
     results = {"cards_in_table": cards, "numbers": len(numbers), "cache": cache, "load_average_before": os.getloadavg()}
