@@ -153,3 +153,7 @@ def _goto_offline(page, url):
         page.goto(url)
     except Exception as error:  # net::ERR_INTERNET_DISCONNECTED
         assert "ERR_INTERNET_DISCONNECTED" in str(error)
+    # The browser may still be swapping in its error page: read the page only once it has settled.
+    page.wait_for_load_state()
+    page.wait_for_timeout(300)
+    page.wait_for_load_state()
