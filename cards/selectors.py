@@ -9,9 +9,8 @@ from django.utils import timezone
 from accounts.models import User
 from cards.models import Card, CardBatch, CardRequest
 from membership.models import Member
-from membership.selectors import members_visible_to
-from registry.models import PATH_SEGMENT_WIDTH, Organization
-from registry.selectors import orgs_visible_to
+from registry.models import PATH_SEGMENT_WIDTH, Organization, path_upper_bound
+from registry.selectors import orgs_visible_to, scope_root_of
 
 
 def member_cards(*, member: Member) -> QuerySet[Card]:
@@ -45,9 +44,21 @@ def card_verification_result(card: Card | None) -> VerificationResult:
     return VerificationResult("valid" if valid else "blocked", holder)
 
 
+def _card_requests_of_subtree(root: Organization | None) -> QuerySet[CardRequest]:
+    """By the organisation kept on the request (it follows the member's transfers), joined on the subtree's range of
+    paths: never a join with millions of members, nor a scan of every organisation."""
+    if root is None:
+        return CardRequest.objects.none()
+    if root.depth == 1:
+        return CardRequest.objects.all()
+    return CardRequest.objects.filter(
+        organization__path__gte=root.path, organization__path__lt=path_upper_bound(root.path)
+    )
+
+
 def card_requests_visible_to(*, user: User, status: str = "") -> QuerySet[CardRequest]:
     """Plastic-card requests of the members the user may see, oldest first (the order of the queue)."""
-    qs = CardRequest.objects.filter(member__in=members_visible_to(user)).select_related(
+    qs = _card_requests_of_subtree(scope_root_of(user)).select_related(
         "member", "member__organization", "card", "requested_by"
     )
     if status == "open":
@@ -74,12 +85,10 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 def card_requests_awaiting_decision(*, user: User, filters: CardRequestFilters) -> QuerySet[CardRequest]:
     """Requests in the status «Запрошен» of the user's subtree (or of one organisation's subtree inside it)."""
-    scope = orgs_visible_to(user)
-    if filters.organization_id is not None:
-        chosen = scope.filter(pk=filters.organization_id).first()
-        scope = Organization.objects.subtree_of(chosen) if chosen else Organization.objects.none()
-    # By the organisation kept on the request (card_request_org_status): never a join with millions of members.
-    qs = CardRequest.objects.filter(status=CardRequest.Status.REQUESTED, organization__in=scope.values("id"))
+    root = scope_root_of(user)
+    if root is not None and filters.organization_id is not None:
+        root = orgs_visible_to(user).filter(pk=filters.organization_id).only("path", "depth").first()
+    qs = _card_requests_of_subtree(root).filter(status=CardRequest.Status.REQUESTED)
     if filters.requested_from:
         qs = qs.filter(requested_at__gte=_day_start(filters.requested_from))
     if filters.requested_to:
@@ -149,14 +158,30 @@ class QueueOrganization:
     waiting: int  # requests awaiting a decision in its subtree
 
 
-def card_request_queue_organizations(*, user: User) -> list[QueueOrganization]:
+@dataclass(frozen=True)
+class RequestQueueOverview:
+    organizations: list[QueueOrganization]
+    waiting: int  # requests awaiting a decision in the user's whole subtree
+
+    def count_for(self, filters: CardRequestFilters) -> int | None:
+        """How many requests the filters take, when the organisations' counts already tell it (no period chosen):
+        the queue page then needs no count query of its own."""
+        if filters.requested_from or filters.requested_to or filters.last_id is not None:
+            return None
+        if filters.organization_id is None:
+            return self.waiting
+        chosen = [item.waiting for item in self.organizations if item.organization.pk == filters.organization_id]
+        return chosen[0] if chosen else None
+
+
+def card_request_queue_overview(*, user: User) -> RequestQueueOverview:
     """What the queue's organisation filter offers: every organisation of the user's subtree that has requests
     awaiting a decision, with the organisations between it and the user's own, in tree order, each with the number
-    waiting in its subtree. Two queries, whatever the size of the queue."""
+    waiting in its subtree; and the number waiting in all. Two queries, whatever the size of the queue."""
     own = user.organization
     if own is None:
-        return []
-    per_org = (
+        return RequestQueueOverview([], 0)
+    per_org = list(
         card_requests_awaiting_decision(user=user, filters=CardRequestFilters())
         .values_list("organization__path")
         .annotate(waiting=Count("id"))
@@ -170,10 +195,13 @@ def card_request_queue_organizations(*, user: User) -> list[QueueOrganization]:
         lengths.pop()
     kept = [path for path in waiting if len(path) <= lengths[-1]] if lengths else []
     organizations = Organization.objects.filter(path__in=kept).only("id", "name", "short_name", "path", "level")
-    return [
-        QueueOrganization(org, (len(org.path) - len(own.path)) // PATH_SEGMENT_WIDTH - 1, waiting[org.path])
-        for org in organizations.order_by("path")
-    ]
+    return RequestQueueOverview(
+        organizations=[
+            QueueOrganization(org, (len(org.path) - len(own.path)) // PATH_SEGMENT_WIDTH - 1, waiting[org.path])
+            for org in organizations.order_by("path")
+        ],
+        waiting=sum(count for _path, count in per_org),
+    )
 
 
 def get_card_request_for_user(user: User, pk: int) -> CardRequest:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import log_page_view, require_role
@@ -100,11 +101,13 @@ def card_requests(request):
         status = "open"
     requests, filter_form, filters = selectors.card_requests_visible_to(user=request.user, status=status), None, None
     if deciding and status == CardRequest.Status.REQUESTED:
-        organizations = selectors.card_request_queue_organizations(user=request.user)
-        filter_form = CardRequestFilterForm(request.GET, organizations=organizations)
+        overview = selectors.card_request_queue_overview(user=request.user)
+        filter_form = CardRequestFilterForm(request.GET, organizations=overview.organizations)
         filters = filter_form.to_filters()
         requests = selectors.card_request_queue(user=request.user, filters=filters)
     page = Paginator(requests, REQUESTS_PAGE_SIZE)
+    if filters is not None and (known := overview.count_for(filters)) is not None:
+        page.count = known  # the organisations' counts already hold it: no second count over the subtree
     query = request.GET.copy()
     query.pop("page", None)
     query["status"] = status
@@ -212,7 +215,12 @@ def card_batch_form(request):
     transaction.on_commit(lambda: tasks.card_batch_build.delay(batch.pk))
     messages.success(
         request,
-        _("Партия № %(number)s сформирована: %(count)s билетов.") % {"number": batch.pk, "count": batch.card_count},
+        ngettext(
+            "Партия № %(number)s сформирована: %(count)s билет.",
+            "Партия № %(number)s сформирована: %(count)s билетов.",
+            batch.card_count,
+        )
+        % {"number": batch.pk, "count": batch.card_count},
     )
     return redirect("cards:card_batch", pk=batch.pk)
 

@@ -15,17 +15,23 @@ CHAIR_TRAINING_PERIOD_DAYS = 3 * 365
 CHAIR_TERM_WARNING_DAYS = 180
 
 
+def scope_root_of(user: User) -> Organization | None:
+    """The organisation whose subtree the user may see (the one the user works in), or None for a user who sees no
+    organisation's data."""
+    if not user.is_authenticated or not user.is_org_staff or user.organization_id is None:
+        return None
+    return user.organization
+
+
 def orgs_visible_to(user: User) -> QuerySet[Organization]:
     """Every organisation the user may see: the subtree of the organisation the user works in."""
-    if not user.is_authenticated or not user.is_org_staff or user.organization_id is None:
-        return Organization.objects.none()
-    return Organization.objects.subtree_of(user.organization)
+    root = scope_root_of(user)
+    return Organization.objects.none() if root is None else Organization.objects.subtree_of(root)
 
 
 def org_is_visible_to(user: User, org: Organization) -> bool:
-    if not user.is_authenticated or not user.is_org_staff or user.organization_id is None:
-        return False
-    return org.is_in_subtree_of(user.organization)
+    root = scope_root_of(user)
+    return root is not None and org.is_in_subtree_of(root)
 
 
 def get_org_for_user(user: User, pk: int) -> Organization:

@@ -6,6 +6,7 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -209,6 +210,30 @@ def test_the_queue_page_is_filtered_and_its_queries_do_not_grow_with_rows(
         page = client.get(reverse("cards:card_requests"), {"status": "requested", "org": union.university_a.pk})
     html = page.content.decode()
     assert "Вузова0" in html and "Очередина0" not in html and "Одобрить все по фильтру (2)" in html
+
+
+def test_the_queue_counts_by_its_organisations_figures_without_a_count_query_unless_a_period_is_chosen(
+    client_for, users, union
+):
+    requests_for(union.primary_a1a, 3, by=users.chair)
+    requests_for(union.unit_a1a, 1, by=users.chair, name="Профгруппова")
+    requests_for(union.university_a, 2, by=users.regional, name="Вузова")
+    requests_for(union.primary_b1a, 4, by=users.other_chair, name="Чужакова")
+    old = timezone.now() - datetime.timedelta(days=10)
+    CardRequest.objects.filter(member__last_name="Вузова0").update(requested_at=old)
+    client = client_for(users.regional)
+    queue = reverse("cards:card_requests")
+    for query, expected in [
+        ({}, 6), ({"org": union.local_a1.pk}, 4), ({"org": union.primary_a1a.pk}, 4),
+        ({"org": union.university_a.pk}, 2),
+    ]:  # fmt: skip
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(queue, {"status": "requested", **query}).content.decode()
+        assert f"Одобрить все по фильтру ({expected})" in html, query
+        assert not [q for q in queries if 'COUNT(*) AS "__count" FROM "cards_cardrequest"' in q["sql"]], query
+    since = (timezone.localdate() - datetime.timedelta(days=2)).isoformat()
+    html = client.get(queue, {"status": "requested", "date_from": since}).content.decode()
+    assert "Одобрить все по фильтру (5)" in html and "Вузова0" not in html and "Вузова1" in html
 
 
 def test_a_filter_on_an_organisation_without_waiting_requests_says_so_and_shows_them_all(client_for, users, union):
