@@ -409,7 +409,9 @@ def dashboard_kpis(figures: Figures) -> list[Kpi]:
             row["coverage"],
             PERCENT,
             _("%(members)s из %(total)s работающих и обучающихся")
-            % {"members": _number(figure(figures, "total_members")), "total": _number(figure(figures, "total"))},
+            % {"members": _number(figure(figures, "total_members")), "total": _number(figure(figures, "total"))}
+            if figure(figures, "total")
+            else _("численность работающих и обучающихся не указана в паспортах организаций"),
             icon="bi-pie-chart",
         ),
         _members_share_kpi(_("Молодёжь до 35 лет"), figures, "youth", icon="bi-mortarboard"),

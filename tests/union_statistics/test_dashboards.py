@@ -286,3 +286,17 @@ def test_the_accepted_variant_shows_the_sums_of_the_accepted_reports(union, user
     assert board.children.totals["members"] == 9
     assert board.kpis[0].value == 9
     assert "по принятым отчётам (1)" in board.provenance
+
+
+def test_coverage_says_the_headcount_is_missing_rather_than_counting_members_out_of_zero(rolled_up, users):
+    union = rolled_up
+    figures = _snapshot_figures(union.region_a)
+    with_headcount = dashboards.dashboard_kpis({**figures, "total": [40] * len(figures["total"])})[1]
+    assert str(with_headcount.detail) == "7 из 40 работающих и обучающихся"  # the members at work
+    coverage = dashboards.dashboard_kpis({**figures, "total": [0] * len(figures["total"])})[1]
+    assert str(coverage.detail) == "численность работающих и обучающихся не указана в паспортах организаций"
+    assert "из 0" not in str(coverage.detail)
+
+
+def _snapshot_figures(org):
+    return dashboards.snapshot_figures(RollupSnapshot.objects.get(organization=org, year=2025, variant="register"))
