@@ -41,5 +41,6 @@ RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin reest
 USER reestr
 
 EXPOSE 8000
-# Workers: WEB_CONCURRENCY (gunicorn reads it itself; docker-compose.yml sets 3).
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+# Port, timeout and an access log without query strings: config/gunicorn.py. Workers: WEB_CONCURRENCY (gunicorn reads
+# it itself; docker-compose.yml sets 3).
+CMD ["gunicorn", "-c", "config/gunicorn.py", "config.wsgi:application"]

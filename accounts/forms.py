@@ -66,3 +66,23 @@ class InvitedAccountForm(forms.Form):
         regex=r"^[\w.@+-]+$",
         error_messages={"invalid": _("Логин может содержать латинские буквы, цифры и знаки . @ + - _")},
     )
+
+
+class SecondFactorCodeForm(forms.Form):
+    """A code of the second sign-in step: six digits from the app or, where `recovery` allows, a recovery code."""
+
+    code = forms.CharField(label=_("Код"), max_length=32)
+
+    def __init__(self, *args, recovery: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["code"]
+        field.widget.attrs.update({"autocomplete": "one-time-code", "autofocus": True, "spellcheck": "false"})
+        if recovery:
+            field.label = _("Код из приложения или резервный код")
+            field.help_text = _(
+                "Шесть цифр из приложения-аутентификатора или один из резервных кодов (вида abcd-ef23)."
+            )
+        else:
+            field.label = _("Код из приложения")
+            field.widget.attrs.update({"inputmode": "numeric", "pattern": "[0-9 ]*"})
+            field.help_text = _("Шесть цифр, которые приложение показывает сейчас.")

@@ -19,6 +19,9 @@ class Role(models.TextChoices):
 ORG_STAFF_ROLES = frozenset({Role.CENTRAL, Role.REGIONAL, Role.LOCAL, Role.CHAIR})
 # Roles that manage organisations below their own (regional and local apparatus, central office).
 APPARATUS_ROLES = frozenset({Role.CENTRAL, Role.REGIONAL, Role.LOCAL})
+# Roles that must pass a second sign-in step (a code from an authenticator app): they see and change the personal
+# data of whole regions. Everyone else may turn it on in their profile.
+SECOND_FACTOR_ROLES = frozenset({Role.CENTRAL, Role.REGIONAL})
 
 
 class User(AbstractUser):
@@ -63,6 +66,12 @@ class User(AbstractUser):
     def is_apparatus(self) -> bool:
         return self.role in APPARATUS_ROLES
 
+    @property
+    def second_factor_required(self) -> bool:
+        """Whether the account may not work without a confirmed authenticator app: central and regional staff, and
+        whoever can open the admin site."""
+        return self.role in SECOND_FACTOR_ROLES or self.is_staff or self.is_superuser
+
 
 # What the log calls each kind of object, in the words of the people who read it.
 ACCESS_LOG_OBJECT_TYPES = {
@@ -97,6 +106,10 @@ class AccessLog(models.Model):
         VERIFY = "verify", _("Проверка билета")
         PURCHASE = "purchase", _("Покупка по билету")
         REVERSAL = "reversal", _("Возврат покупки")
+        SECOND_FACTOR_ON = "2fa_on", _("Включён вход в два шага")
+        SECOND_FACTOR_OFF = "2fa_off", _("Отключён вход в два шага")
+        RECOVERY_CODE_USED = "recovery_used", _("Вход по резервному коду")
+        RECOVERY_CODES_ISSUED = "recovery_issued", _("Выпущены резервные коды")
 
     created_at = models.DateTimeField(_("время"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(

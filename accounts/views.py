@@ -2,11 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
+from django.utils.decorators import method_decorator
 
-from accounts.access import require_role
+from accounts.access import client_ip, require_role
 from accounts.forms import AccessLogFilterForm, LoginForm
 from accounts.models import ORG_STAFF_ROLES, Role
+from accounts.rate_limits import rate_limited
 from accounts.selectors import access_log_list
+from accounts.two_factor_selectors import second_factor_status
 
 ACCESS_LOG_PAGE_SIZE = 100
 
@@ -29,9 +32,13 @@ def home(request):
 
 @login_required
 def profile(request):
-    return render(request, "accounts/profile.html", {"profile_user": request.user})
+    context = {"profile_user": request.user, "second_factor": second_factor_status(user=request.user)}
+    return render(request, "accounts/profile.html", context)
 
 
+# Every sign-in attempt from one address counts, whatever the username: django-axes locks a username only together
+# with the address, which leaves trying one password on many usernames.
+@method_decorator(rate_limited("login", limit="LOGIN_RATE_LIMIT", subject=client_ip), name="dispatch")
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
@@ -73,11 +80,23 @@ password_change = auth_views.PasswordChangeView.as_view(
     template_name="accounts/password_change.html", success_url=reverse_lazy("accounts:password_change_done")
 )
 password_change_done = auth_views.PasswordChangeDoneView.as_view(template_name="accounts/password_change_done.html")
-password_reset = auth_views.PasswordResetView.as_view(
-    template_name="accounts/password_reset.html",
-    email_template_name="accounts/password_reset_email.txt",
-    subject_template_name="accounts/password_reset_subject.txt",
-    success_url=reverse_lazy("accounts:password_reset_done"),
+
+
+def _posted_email(request) -> str:
+    return request.POST.get("email", "").strip().lower()[:254]
+
+
+# Each request sends a letter: limited per address (someone probing which e-mails are known) and per e-mail
+# (someone filling a colleague's mailbox).
+password_reset = rate_limited("password-reset", limit="PASSWORD_RESET_RATE_LIMIT", subject=client_ip)(
+    rate_limited("password-reset-email", limit="PASSWORD_RESET_EMAIL_RATE_LIMIT", subject=_posted_email)(
+        auth_views.PasswordResetView.as_view(
+            template_name="accounts/password_reset.html",
+            email_template_name="accounts/password_reset_email.txt",
+            subject_template_name="accounts/password_reset_subject.txt",
+            success_url=reverse_lazy("accounts:password_reset_done"),
+        )
+    )
 )
 password_reset_done = auth_views.PasswordResetDoneView.as_view(template_name="accounts/password_reset_done.html")
 password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(

@@ -34,11 +34,9 @@ def _timed_gets(client, requests: list[tuple[str, dict]]) -> list[float]:
 
 
 def _signed_in(user):
-    from django.test import Client
+    from sessions import signed_in_client
 
-    client = Client()
-    client.force_login(user)
-    return client
+    return signed_in_client(user)
 
 
 LIST_ORG_MEMBERS = 2_000

@@ -99,22 +99,10 @@ def _bench_users(role, organizations: list) -> list:
 
 
 def session_cookie(user) -> str:
-    """A session of `user` in the database, as after signing in; marked as having passed the second factor when
-    django-otp is installed (staff accounts may need it), with a static device of the benchmark's own."""
-    from django.conf import settings
-    from django.test import Client
+    """A session of `user` in the database, as after signing in (both steps: bench/sessions.py)."""
+    from sessions import session_cookie as signed_in_session_cookie
 
-    client = Client()
-    client.force_login(user)
-    if "django_otp" in settings.INSTALLED_APPS:
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_static.models import StaticDevice
-
-        device, _created = StaticDevice.objects.get_or_create(user=user, name="bench/mixed_load.py")
-        session = client.session
-        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-        session.save()
-    return client.cookies["sessionid"].value
+    return signed_in_session_cookie(user)
 
 
 def _chair_organizations(count: int, rng: random.Random) -> list:
@@ -160,8 +148,11 @@ def _regions(rng: random.Random) -> list:
 
 def _requests_to_approve(user, wanted: int) -> list[int]:
     """Ids of `wanted` requests awaiting a decision that `user` filed in its region: topped up with requests for
-    members holding neither a valid card nor an open request (every approval takes a new number), and trimmed to
+    members holding neither a valid card nor an open request (every approval takes a new number), whose consent to
+    the card vendor is recorded with them (an approval refuses a request without it), and trimmed to
     `wanted`, so that the benchmark's own requests never grow the queue every regional page reads."""
+    from card_batches import card_vendor_consents_give
+
     from cards.models import Card, CardRequest
     from membership.models import Member
     from registry.models import Organization
@@ -169,7 +160,7 @@ def _requests_to_approve(user, wanted: int) -> list[int]:
     waiting = CardRequest.objects.filter(requested_by=user, status=CardRequest.Status.REQUESTED)
     missing = wanted - waiting.count()
     if missing > 0:
-        members = (
+        members = list(
             Member.objects.filter(
                 organization__in=Organization.objects.subtree_of(user.organization).values("id"),
                 status="active", processing_blocked_on__isnull=True,
@@ -179,6 +170,7 @@ def _requests_to_approve(user, wanted: int) -> list[int]:
             .order_by("id")
             .values_list("id", "organization_id")[:missing]
         )  # fmt: skip
+        card_vendor_consents_give([member for member, _org_id in members], recorded_by=user)
         CardRequest.objects.bulk_create(
             CardRequest(member_id=member, organization_id=org_id, requested_by=user) for member, org_id in members
         )

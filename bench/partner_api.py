@@ -77,8 +77,10 @@ def partner_api_serving_env() -> tuple[dict[str, str], str]:
 
 
 def valid_card_numbers(count: int) -> list[str]:
-    """`count` random numbers of active cards whose holders are active members who have not withdrawn consent:
-    cards the API answers "valid" and takes purchases by. A block sample of the card table, then a random pick."""
+    """`count` random numbers of active cards whose holders are active members who have not withdrawn consent and
+    take part in the partners' programme (a valid PARTNERS consent; the demo gives it to the plastic cards' holders
+    and to its buyers): cards the API answers "valid" and takes purchases by. A block sample of the card table,
+    then a random pick."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -88,6 +90,8 @@ def valid_card_numbers(count: int) -> list[str]:
             FROM cards_card AS card TABLESAMPLE SYSTEM (5) REPEATABLE (1)
             JOIN membership_member AS member ON member.id = card.member_id
             WHERE card.status = 'active' AND member.status = 'active' AND member.processing_blocked_on IS NULL
+              AND EXISTS (SELECT 1 FROM membership_consent AS consent WHERE consent.member_id = card.member_id
+                          AND consent.purpose = 'partners' AND consent.withdrawn_on IS NULL)
             ORDER BY random()
             LIMIT %s
             """,
@@ -99,6 +103,8 @@ def valid_card_numbers(count: int) -> list[str]:
                 """
                 SELECT card.number FROM cards_card AS card JOIN membership_member AS member ON member.id = card.member_id
                 WHERE card.status = 'active' AND member.status = 'active' AND member.processing_blocked_on IS NULL
+                  AND EXISTS (SELECT 1 FROM membership_consent AS consent WHERE consent.member_id = card.member_id
+                              AND consent.purpose = 'partners' AND consent.withdrawn_on IS NULL)
                 ORDER BY random() LIMIT %s
                 """,
                 [count],
@@ -113,9 +119,11 @@ def cards_warm(numbers: list[str]) -> None:
     """Read every chosen card and its holder once by the number index, so that neither the bare view nor the API
     pays for first reads from disk, whichever runs first."""
     from cards.models import Card
+    from membership.models import Consent
 
     for start in range(0, len(numbers), 500):
         list(Card.objects.filter(number__in=numbers[start : start + 500]).values_list("id", "member__status"))
+        list(Consent.objects.filter(member__cards__number__in=numbers[start : start + 500]).values_list("id"))
 
 
 def redis_answering(url: str) -> bool:

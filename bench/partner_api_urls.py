@@ -16,7 +16,8 @@ BARE_LOOKUP_PATH = "/bench/card-lookup/"
 @require_POST
 def card_lookup(request):
     """The floor of POST /api/v1/cards/verify: the same JSON body and the same query of the card by its number (the
-    unique index) with its holder (discounts.services.card_by_number), and nothing else: no key, no rate limit, no check record, no access log."""
+    unique index) with its holder and the holder's partners' consent folded in (discounts.services.card_by_number),
+    and nothing else: no key, no rate limit, no check record, no access log."""
     number = json.loads(request.body)["card"]
     card = card_by_number(number)
     return JsonResponse({"found": card is not None, "active": card is not None and card.is_active})

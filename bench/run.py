@@ -204,8 +204,8 @@ def measure_subtree(*, repetitions: int, seed: int) -> tuple[list[float], int, l
 
 
 def measure_pages(*, requests: int, seed: int) -> list[tuple[str, list[float]]]:
-    from django.test import Client
     from django.urls import reverse
+    from sessions import signed_in_client
 
     from accounts.models import User
     from registry.models import Organization
@@ -228,8 +228,7 @@ def measure_pages(*, requests: int, seed: int) -> list[tuple[str, list[float]]]:
     rng = random.Random(seed)
     results = []
     for label, user, orgs in cases:
-        client = Client()
-        client.force_login(user)
+        client = signed_in_client(user)
         for _ in range(WARM_UP_REQUESTS):
             client.get(reverse("registry:org_detail", args=[rng.choice(orgs).pk]))
         timings = []

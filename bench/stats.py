@@ -225,11 +225,9 @@ def measure_rollup() -> dict:
 
 
 def _session_cookie(user) -> str:
-    from django.test import Client
+    from sessions import session_cookie
 
-    client = Client()
-    client.force_login(user)
-    return client.cookies["sessionid"].value
+    return session_cookie(user)
 
 
 def dashboard_url_name() -> str:

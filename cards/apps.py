@@ -8,13 +8,19 @@ class CardsConfig(AppConfig):
 
     def ready(self):
         # membership sits below cards and cannot call it; cards puts itself on membership's list instead.
-        from cards.services import cards_block_for_member, cards_follow_member
-        from membership.services import MEMBER_DEACTIVATION_LISTENERS, MEMBER_TRANSFER_LISTENERS
+        from cards.services import card_requests_follow_consent_withdrawal, cards_block_for_member, cards_follow_member
+        from membership.services import (
+            CONSENT_WITHDRAWAL_LISTENERS,
+            MEMBER_DEACTIVATION_LISTENERS,
+            MEMBER_TRANSFER_LISTENERS,
+        )
 
         if cards_block_for_member not in MEMBER_DEACTIVATION_LISTENERS:
             MEMBER_DEACTIVATION_LISTENERS.append(cards_block_for_member)
         if cards_follow_member not in MEMBER_TRANSFER_LISTENERS:
             MEMBER_TRANSFER_LISTENERS.append(cards_follow_member)
+        if card_requests_follow_consent_withdrawal not in CONSENT_WITHDRAWAL_LISTENERS:
+            CONSENT_WITHDRAWAL_LISTENERS.append(card_requests_follow_consent_withdrawal)
         from accounts.context_processors import CARDS_MENU_PROVIDERS
         from cards.settlement_selectors import settlement_menu_items
 

@@ -6,19 +6,28 @@ card_batch_assemble      streams the recorded parts into the ZIP in storage and 
 card_batch_build         all of it in this process, one part after another (the benchmark's baseline, a shell)
 
 cards.tasks runs the parts as a Celery chord whose body is the assembly. Every step is safe to run again: a part
-recorded as rendered is skipped, a part is recorded only after both its files are in storage (a worker killed while
-writing leaves an unrecorded file, which is never read and is removed with the rest when the package is ready), and
-an assembly of a batch that is no longer being built does nothing. Files go only through Django's storage API: the
-web process that serves the package never needs a worker's disk.
+recorded as rendered is skipped, a part is recorded only after both its files are in storage, and an assembly of a
+batch that is no longer being built does nothing. Everything a step writes goes into the batch's own folder under a
+name of that attempt: a worker killed while writing a part or the package leaves an unrecorded file, which is never
+read and is removed with the rest when the package is ready. Files go only through Django's storage API: the web
+process that serves the package never needs a worker's disk.
+
+A build always ends in a state its page explains (README, «Сбои»): ready, or failed with the reason and a code the
+staff quote to support (registry.failures) once a step has given up, or failed by the beat task
+(card_batches_fail_stuck) when nothing has moved for CARD_BATCH_TIME_LIMIT. A build that could not be queued
+(Redis down) is handed to the queue by the beat task once Redis is back (card_batches_unqueued).
 """
 
+import datetime
 import hashlib
 import logging
 import math
 import secrets
 import tempfile
+from enum import StrEnum
 from functools import partial
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
@@ -41,6 +50,7 @@ from cards.package import (
     vendor_package_write,
 )
 from cards.selectors import batch_progress_key
+from registry.failures import failure_logged
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +58,12 @@ CARDS_PER_SHEET = SHEET_COLUMNS * SHEET_ROWS
 HASH_BUFFER = 1024 * 1024
 # The assembly is the last step of the bar: the parts fill it up to here.
 PARTS_SHARE_OF_PROGRESS = 95
+# A build on which nothing has moved this long (no part finished, not queued or started again) was lost with its
+# workers: the beat task fails it. Every step stops itself well before (cards.tasks, time limits).
+CARD_BATCH_TIME_LIMIT = datetime.timedelta(minutes=30)
+# A build the beat task finds not queued this long after it was asked for is sent by it: the view that asked is
+# done with it by then, having queued it or found the queue down.
+CARD_BATCH_QUEUE_GRACE = datetime.timedelta(minutes=1)
 
 
 class BatchChanged(Exception):
@@ -80,6 +96,9 @@ def card_batch_plan(*, batch_id: int) -> list[int] | None:
     batch = CardBatch.objects.select_for_update().get(pk=batch_id)
     if batch.status != CardBatch.Status.BUILDING:
         return None
+    if batch.build_queued_at is None:  # it reached a worker, whatever the view that sent it could record
+        batch.build_queued_at = timezone.now()
+        batch.save(update_fields=["build_queued_at"])
     if not batch.chunks.exists():
         ordered = list(batch.requests.order_by("card__number", "pk").values_list("card__number", "pk"))
         numbers = [number for number, _pk in ordered]
@@ -209,7 +228,11 @@ def card_batch_assemble(*, batch_id: int, worker: str = "") -> CardBatch:
             )
             raise
         checksum = _sha256_of(spool)
-        name = storage.save(batch.package.field.generate_filename(batch, f"batch-{batch.pk}.zip"), File(spool))
+        # In the batch's folder under a name of this attempt, like the parts: a copy cut short by a killed worker is
+        # never taken for the package and goes with the parts' files once a package is ready.
+        name = storage.save(
+            f"{_batch_storage_folder(batch_id)}/batch-{batch_id}-{secrets.token_hex(4)}.zip", File(spool)
+        )
     with transaction.atomic():
         batch = CardBatch.objects.select_for_update().get(pk=batch_id)
         if batch.status != CardBatch.Status.BUILDING:
@@ -219,19 +242,20 @@ def card_batch_assemble(*, batch_id: int, worker: str = "") -> CardBatch:
         batch.status, batch.status_changed_at = CardBatch.Status.READY, timezone.now()
         batch.save(update_fields=["package", "package_sha256", "failure", "status", "status_changed_at"])
     cache.set(batch_progress_key(batch_id), 100, timeout=24 * 3600)
-    _parts_remove(batch_id)
+    _parts_remove(batch_id, package=name)
     return batch
 
 
-def _parts_remove(batch_id: int) -> None:
+def _parts_remove(batch_id: int, *, package: str) -> None:
     """The parts' files are in the package now; the rows stay as the record of who rendered what. Whatever else is
-    in the batch's folder is a killed attempt's leftover."""
+    in the batch's folder, but the package, is a killed or outrun attempt's leftover."""
     storage = CardBatchChunk._meta.get_field("pdf").storage
     folder = _batch_storage_folder(batch_id)
     try:
         _folders, files = storage.listdir(folder)
         for file_name in files:
-            storage.delete(f"{folder}/{file_name}")
+            if f"{folder}/{file_name}" != package:
+                storage.delete(f"{folder}/{file_name}")
     except Exception:  # whatever the storage raises: the package is ready, a leftover costs only space
         logger.warning("card batch %s: could not remove the parts' files from %s", batch_id, folder, exc_info=True)
     CardBatchChunk.objects.filter(batch_id=batch_id).update(pdf="", csv="")
@@ -244,21 +268,73 @@ def card_batch_build(*, batch_id: int) -> CardBatch:
     return card_batch_assemble(batch_id=batch_id)
 
 
-def card_batch_fail(*, batch_id: int, index: int | None, error: BaseException) -> None:
-    """A step gave up after its retries: the batch says why, in words the region's staff read. The parts already
-    rendered stay, so «Собрать заново» renders only the missing ones."""
-    error = f"{type(error).__name__}: {error}"
-    if index is None:
-        reason = _("Не удалось собрать пакет из готовых частей: %(error)s.") % {"error": error}
-    else:
+class BuildStep(StrEnum):
+    """The steps of a build, as a failure names them."""
+
+    PLAN = "plan"
+    PART = "part"
+    PACKAGE = "package"
+
+
+def card_batch_fail(*, batch_id: int, step: str, error: BaseException, index: int | None = None) -> str:
+    """A step gave up after its retries: the batch says why in words the region's staff read, with a code they
+    quote to support; the traceback goes to the log under the same code. Called inside the `except` block. The
+    parts already rendered stay, so «Собрать заново» renders only the missing ones. Returns the code."""
+    reference = failure_logged(logger, "card batch %s: the %s step %s failed", batch_id, step, index or "")
+    if step == BuildStep.PLAN:
+        reason = _("Не удалось начать сборку пакета.")
+    elif step == BuildStep.PART:
         chunk = CardBatchChunk.objects.filter(batch_id=batch_id, index=index).first()
         reason = _(
-            "Не удалось подготовить часть %(index)s пакета (билеты %(first)s – %(last)s) после нескольких попыток: "
-            "%(error)s."
+            "Не удалось подготовить часть %(index)s пакета (билеты %(first)s – %(last)s) после нескольких попыток."
         ) % {"index": index, "first": card_number_grouped(chunk.first_number) if chunk else "?",
-             "last": card_number_grouped(chunk.last_number) if chunk else "?",
-             "error": error}  # fmt: skip
+             "last": card_number_grouped(chunk.last_number) if chunk else "?"}  # fmt: skip
+    else:
+        reason = _("Не удалось собрать пакет из готовых частей.")
+    if isinstance(error, BatchChanged):
+        reason += " " + _("Заявки партии изменились во время сборки.")
+    elif isinstance(error, SoftTimeLimitExceeded):
+        reason += " " + _("Шаг сборки не уложился в отведённое время.")
+    failure = reason + " " + _("Сообщите в службу поддержки код сбоя %(reference)s.") % {"reference": reference}
     CardBatch.objects.filter(pk=batch_id, status=CardBatch.Status.BUILDING).update(
-        status=CardBatch.Status.FAILED, failure=reason, status_changed_at=timezone.now()
+        status=CardBatch.Status.FAILED, failure=failure, status_changed_at=timezone.now()
     )
-    logger.error("card batch %s failed: %s", batch_id, reason)
+    return reference
+
+
+def card_batch_build_queued(*, batch_id: int) -> None:
+    """The build's message is in the queue: the beat task need not send it."""
+    CardBatch.objects.filter(pk=batch_id, build_queued_at=None).update(build_queued_at=timezone.now())
+
+
+def card_batches_unqueued(*, now: datetime.datetime | None = None) -> list[int]:
+    """Batches being built whose build never reached the queue (Redis was down when it was asked for), for the beat
+    task to send now that it can."""
+    cutoff = (now or timezone.now()) - CARD_BATCH_QUEUE_GRACE
+    waiting = CardBatch.objects.filter(status=CardBatch.Status.BUILDING, build_queued_at=None, created_at__lt=cutoff)
+    return list(waiting.exclude(status_changed_at__gte=cutoff).order_by("pk").values_list("pk", flat=True))
+
+
+def card_batches_fail_stuck(*, now: datetime.datetime | None = None) -> int:
+    """The beat task: a build queued, but on which nothing has moved for CARD_BATCH_TIME_LIMIT, was lost with its
+    workers (killed, or stopped at their hard time limit); it ends as failed, and «Собрать заново» renders only the
+    parts still missing. Returns how many builds were ended."""
+    cutoff = (now or timezone.now()) - CARD_BATCH_TIME_LIMIT
+    stuck = (
+        CardBatch.objects.filter(status=CardBatch.Status.BUILDING, created_at__lt=cutoff, build_queued_at__lt=cutoff)
+        .exclude(status_changed_at__gte=cutoff)
+        .exclude(chunks__rendered_at__gte=cutoff)
+    )
+    failure = _(
+        "Сборка пакета прервалась: %(minutes)s минут она не продвигалась (обработчик остановлен или перезапущен). "
+        "Готовые части сохранены; нажмите «Собрать заново»."
+    ) % {"minutes": int(CARD_BATCH_TIME_LIMIT.total_seconds() // 60)}
+    ended = 0
+    for batch_id in list(stuck.values_list("pk", flat=True)):
+        # One conditional update per batch: a part finishing at this moment keeps its build going.
+        if stuck.filter(pk=batch_id).update(
+            status=CardBatch.Status.FAILED, failure=failure, status_changed_at=timezone.now()
+        ):
+            ended += 1
+            logger.warning("card batch %s: nothing moved for %s, marked failed", batch_id, CARD_BATCH_TIME_LIMIT)
+    return ended

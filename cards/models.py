@@ -207,6 +207,9 @@ class CardBatch(models.Model):
     package_sha256 = models.CharField(_("SHA-256 пакета"), max_length=64, blank=True)
     failure = models.TextField(_("описание сбоя"), blank=True)
     status_changed_at = models.DateTimeField(_("статус изменён"), null=True, blank=True)
+    # When the build was handed to the Celery queue; empty while the queue (Redis) was down when it was asked for,
+    # and then the beat task cards.tasks.card_batches_watch hands it over once the queue is back.
+    build_queued_at = models.DateTimeField(_("сборка поставлена в очередь"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("партия билетов")

@@ -34,6 +34,7 @@ CARD_PAGE_ASSETS = (
     "css/app.css",
     "css/card-app.css",
     "vendor/bootstrap/bootstrap.bundle.min.js",
+    "js/app.js",
     "js/card-app.js",
     "icons/card-192.png",
 )

@@ -7,8 +7,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from cards.eligibility import card_request_batch_hold
 from cards.models import Card, CardBatch, CardRequest
-from membership.models import Member
+from membership.models import Consent, Member
+from membership.selectors import consent_valid
 from registry.models import PATH_SEGMENT_WIDTH, Organization, path_upper_bound
 from registry.selectors import orgs_visible_to, scope_root_of
 
@@ -68,6 +70,44 @@ def card_requests_visible_to(*, user: User, status: str = "") -> QuerySet[CardRe
     return qs.order_by("requested_at", "id")
 
 
+def card_requests_held_back(*, user: User) -> QuerySet[CardRequest]:
+    """Approved requests in no batch whose member's data may not go to the vendor now (left, withdrew the consent
+    to processing, or has no valid consent to the vendor): the next batch leaves them out."""
+    return (
+        _card_requests_of_subtree(scope_root_of(user))
+        .filter(status=CardRequest.Status.APPROVED, batch__isnull=True)
+        .filter(
+            ~Q(member__status=Member.Status.ACTIVE)
+            | Q(member__processing_blocked_on__isnull=False)
+            | ~consent_valid(Consent.Purpose.CARD_VENDOR, member_field="member_id")
+        )
+    )
+
+
+def card_requests_batch_holds_mark(requests) -> list[CardRequest]:
+    """Give each approved request of a page outside the batches its `batch_hold`: why the next batch leaves it out,
+    or "" (one query for the page's members' vendor consents)."""
+    requests = list(requests)
+    waiting = [
+        request for request in requests if request.status == CardRequest.Status.APPROVED and not request.batch_id
+    ]
+    consenting = set(
+        Consent.objects.filter(
+            member_id__in=[request.member_id for request in waiting],
+            purpose=Consent.Purpose.CARD_VENDOR,
+            withdrawn_on__isnull=True,
+        ).values_list("member_id", flat=True)
+    ) if waiting else set()  # fmt: skip
+    for request in requests:
+        request.batch_hold = ""
+    for request in waiting:
+        request.batch_hold = card_request_batch_hold(
+            member_status=request.member.status, processing_blocked_on=request.member.processing_blocked_on,
+            vendor_consent=request.member_id in consenting,
+        ) or ""  # fmt: skip
+    return requests
+
+
 @dataclass(frozen=True)
 class CardRequestFilters:
     """Which requests awaiting a decision a bulk approval takes: an organisation's subtree, the days they were made,
@@ -116,6 +156,7 @@ class ApprovalPreview:
     last_id: int | None
     organizations: list[tuple[str, int]]  # the organisations with the most requests, with their numbers
     more_organizations: int
+    without_vendor_consent: int = 0  # refused for want of the consent to the vendor: they stay in the queue
 
     @property
     def new_numbers(self) -> int:
@@ -132,9 +173,12 @@ def card_requests_approval_preview(
     if ids is not None:
         requests = requests.filter(pk__in=ids)
     valid_card = Card.objects.filter(member=OuterRef("member_id"), status=Card.Status.ACTIVE)
-    totals = requests.annotate(has_card=Exists(valid_card)).aggregate(
-        count=Count("id"), with_card=Count("id", filter=Q(has_card=True)), last_id=Max("id")
-    )
+    totals = requests.annotate(
+        has_card=Exists(valid_card), vendor_consent=consent_valid(Consent.Purpose.CARD_VENDOR, member_field="member_id")
+    ).aggregate(
+        count=Count("id"), with_card=Count("id", filter=Q(has_card=True)), last_id=Max("id"),
+        without_vendor_consent=Count("id", filter=Q(vendor_consent=False)),
+    )  # fmt: skip
     per_org = list(
         requests.values_list("organization_id").annotate(waiting=Count("id")).order_by("-waiting", "organization_id")
     )  # fmt: skip
@@ -144,6 +188,7 @@ def card_requests_approval_preview(
         count=totals["count"], with_card=totals["with_card"], last_id=totals["last_id"],
         organizations=[(names[org_id].display_name, waiting) for org_id, waiting in top],
         more_organizations=max(len(per_org) - APPROVAL_PREVIEW_ORGANIZATIONS, 0),
+        without_vendor_consent=totals["without_vendor_consent"],
     )  # fmt: skip
 
 

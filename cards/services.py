@@ -1,5 +1,6 @@
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -12,12 +13,19 @@ from accounts.errors import DomainError
 from accounts.models import AccessLog, Role, User
 from accounts.services import access_log_write
 from cards.batch_build import card_batch_build as card_batch_build  # the whole build in one process
+from cards.eligibility import (
+    VENDOR_CONSENT_HOW_TO,
+    VENDOR_CONSENT_MISSING,
+    card_issue_refusal,
+    card_request_batch_hold,
+    plastic_card_refusal,
+)
 from cards.models import Card, CardBatch, CardRequest, CardSerialCounter
 from cards.numbers import card_number_compose, card_number_grouped
 from cards.selectors import CardRequestFilters, card_batch_can_rebuild, card_requests_awaiting_decision
 from cards.settlement_services import batch_charges_post
-from membership.models import Member
-from membership.selectors import user_can_manage_members
+from membership.models import Consent, Member
+from membership.selectors import consent_valid, user_can_manage_members
 from registry.models import Organization, Region
 from registry.selectors import org_is_visible_to, orgs_visible_to
 
@@ -43,18 +51,6 @@ def card_numbers_allocate(*, region: Region, count: int) -> list[str]:
 def card_number_allocate(*, region: Region) -> str:
     """The next number of the region (see card_numbers_allocate)."""
     return card_numbers_allocate(region=region, count=1)[0]
-
-
-def card_issue_refusal(*, status: str, consent_withdrawn: bool, region_id: int | None) -> str | None:
-    """Why a member cannot be given a card number, or None: the one rule of a single card and of a bulk approval
-    (which reads these three facts of ten thousand members as plain values, not as models)."""
-    if status != Member.Status.ACTIVE:
-        return _("Билет выпускают только действующему члену Профсоюза.")
-    if consent_withdrawn:
-        return _("Член Профсоюза отозвал согласие на обработку данных: билет выпустить нельзя.")
-    if region_id is None:
-        return _("У организации не указан субъект РФ: номер билета не из чего составить.")
-    return None
 
 
 def _ensure_can_issue(member: Member) -> None:
@@ -116,20 +112,29 @@ def card_reissue(*, card: Card, by: User, reason: str = Card.BlockReason.LOST) -
 
 
 def cards_block_for_member(*, member: Member, by: User | None, reason: str) -> None:
-    """Leaving the union or withdrawing consent blocks the member's valid card (registered in CardsConfig.ready)."""
+    """Leaving the union or withdrawing consent blocks the member's valid card and takes the plastic one out of a
+    batch not yet sent to the vendor (registered in CardsConfig.ready)."""
     block_reason = {"left": Card.BlockReason.LEFT, "consent_withdrawn": Card.BlockReason.CONSENT_WITHDRAWN}[reason]
     for card in member.cards.filter(status=Card.Status.ACTIVE):
         card_block(card=card, by=None, reason=block_reason)
+    _card_request_out_of_unsent_batch(member=member, by=by)
 
 
 def card_verification_token(card: Card) -> str:
     return signing.Signer(salt=VERIFICATION_SALT).sign(card.verification_key.hex)
 
 
-def card_from_verification_token(token: str) -> Card | None:
+def card_verification_key(token: str) -> str | None:
+    """The card's verification key behind the QR code's signed token, or None for a token we did not sign."""
     try:
-        key = signing.Signer(salt=VERIFICATION_SALT).unsign(token)
+        return signing.Signer(salt=VERIFICATION_SALT).unsign(token)
     except signing.BadSignature:
+        return None
+
+
+def card_from_verification_token(token: str) -> Card | None:
+    key = card_verification_key(token)
+    if key is None:
         return None
     return Card.objects.select_related("member").filter(verification_key=key).first()
 
@@ -144,11 +149,18 @@ def _open_request_exists(member: Member) -> bool:
 
 @transaction.atomic
 def card_request_create(*, member: Member, by: User) -> CardRequest:
-    """The chair asks for a plastic card for one member."""
+    """The chair asks for a plastic card for one member who has consented to the vendor having their data."""
     if not user_can_manage_members(by, member.organization):
         raise PermissionDenied
-    member = Member.objects.select_for_update(of=("self",)).select_related("organization").get(pk=member.pk)
+    member = (
+        Member.objects.select_for_update(of=("self",))
+        .select_related("organization")
+        .annotate(vendor_consent=consent_valid(Consent.Purpose.CARD_VENDOR))
+        .get(pk=member.pk)
+    )
     _ensure_can_issue(member)
+    if not member.vendor_consent:
+        raise CardError(f"{VENDOR_CONSENT_MISSING} {VENDOR_CONSENT_HOW_TO}")
     if _open_request_exists(member):
         raise CardError(_("Заявка на пластиковый билет для этого члена Профсоюза уже подана."))
     request = CardRequest.objects.create(member=member, organization_id=member.organization_id, requested_by=by)
@@ -156,25 +168,62 @@ def card_request_create(*, member: Member, by: User) -> CardRequest:
     return request
 
 
+@dataclass(frozen=True)
+class MemberWithoutRequest:
+    """A member a request for all left out, and why."""
+
+    member_id: int
+    member_name: str
+    organization_name: str
+    reason: str
+
+
+@dataclass
+class RequestsForAllResult:
+    created: int = 0
+    # Members without a consent to passing their data to the vendor: no request for them, by name.
+    refusals: list[MemberWithoutRequest] = field(default_factory=list)
+
+
 @transaction.atomic
-def card_requests_for_members_without_card(*, organization: Organization, by: User) -> int:
-    """One request for every current member of the organisation who has neither a plastic card nor a request."""
+def card_requests_for_members_without_card(*, organization: Organization, by: User) -> RequestsForAllResult:
+    """One request for every current member of the organisation who has neither a plastic card nor a request, and a
+    consent to the vendor having their data; those without the consent are listed instead."""
     if not user_can_manage_members(by, organization):
         raise PermissionDenied
-    members = Member.objects.filter(
-        organization__in=Organization.objects.subtree_of(organization).values("id"),
-        status=Member.Status.ACTIVE,
-        processing_blocked_on__isnull=True,
-    ).exclude(card_requests__status__in=[*CardRequest.OPEN_STATUSES, CardRequest.Status.ISSUED])
-    created = CardRequest.objects.bulk_create(
-        CardRequest(member=member, organization_id=member.organization_id, requested_by=by) for member in members
-    )
-    if created:
+    members = (
+        Member.objects.filter(
+            organization__in=Organization.objects.subtree_of(organization).values("id"),
+            status=Member.Status.ACTIVE,
+            processing_blocked_on__isnull=True,
+        )
+        .exclude(card_requests__status__in=[*CardRequest.OPEN_STATUSES, CardRequest.Status.ISSUED])
+        .annotate(vendor_consent=consent_valid(Consent.Purpose.CARD_VENDOR))
+        .order_by("search_name", "id")
+        .values_list("pk", "organization_id", "vendor_consent", "last_name", "first_name", "middle_name",
+                     "organization__name", "organization__short_name", named=True)
+    )  # fmt: skip
+    result = RequestsForAllResult()
+    requests = []
+    for member in members:
+        if member.vendor_consent:
+            requests.append(CardRequest(member_id=member.pk, organization_id=member.organization_id, requested_by=by))
+            continue
+        person = Member(last_name=member.last_name, first_name=member.first_name, middle_name=member.middle_name)
+        organization_name = Organization(name=member.organization__name, short_name=member.organization__short_name)
+        result.refusals.append(
+            MemberWithoutRequest(
+                member.pk, person.full_name, organization_name.display_name, str(VENDOR_CONSENT_MISSING)
+            )
+        )
+    result.created = len(CardRequest.objects.bulk_create(requests))
+    if result.created:
         access_log_write(
             user=by, action=AccessLog.Action.CREATE, object_type="cards.cardrequest", organization_path=organization.path,
-            object_repr=f"Заявки на билеты: {organization.display_name}", details={"count": len(created)},
+            object_repr=f"Заявки на билеты: {organization.display_name}",
+            details={"count": result.created, "without_vendor_consent": len(result.refusals)},
         )  # fmt: skip
-    return len(created)
+    return result
 
 
 def user_can_decide_card_request(user: User, request: CardRequest) -> bool:
@@ -244,10 +293,11 @@ APPROVAL_CHUNK = 5_000
 def _card_requests_approve(requests: QuerySet[CardRequest], *, by: User) -> BulkApprovalResult:
     """Approve the requests awaiting a decision among `requests`, inside the caller's transaction.
 
-    The requests are locked, then their members, whose valid cards are found in the same query (a member who
-    leaves or withdraws consent meanwhile waits for us, as those services lock the member row too). A member with a
-    valid card keeps it; the rule refuses some of the others; the rest get numbers from one block per region, each
-    counter locked once and in region order, so that two approvals never wait for each other crosswise. Then the
+    The requests are locked, then their members, whose valid cards and vendor consents are found in the same query
+    (a member who leaves or withdraws a consent meanwhile waits for us, as those services lock the member row too).
+    Nobody is approved without a consent to the vendor having the data; a member with a valid card keeps it; the
+    rule refuses some of the others; the rest get numbers from one block per region, each counter locked once and
+    in region order, so that two approvals never wait for each other crosswise. Then the
     cards are inserted and the requests marked approved in a few statements, whatever their number: rows are read
     as tuples, not models, for a region's ten thousand requests to take a second or two."""
     awaiting = requests.filter(status=CardRequest.Status.REQUESTED)
@@ -262,10 +312,10 @@ def _card_requests_approve(requests: QuerySet[CardRequest], *, by: User) -> Bulk
             Member.objects.filter(pk__in=member_ids[start : start + APPROVAL_CHUNK])
             .select_for_update(of=("self",))
             .order_by("pk")
-            .annotate(valid_card_id=Subquery(valid_card))
+            .annotate(valid_card_id=Subquery(valid_card), vendor_consent=consent_valid(Consent.Purpose.CARD_VENDOR))
             .values_list("pk", "status", "processing_blocked_on", "organization_id", "organization__region_id",
-                         "valid_card_id", "last_name", "first_name", "middle_name", "organization__name",
-                         "organization__short_name", named=True)
+                         "valid_card_id", "vendor_consent", "last_name", "first_name", "middle_name",
+                         "organization__name", "organization__short_name", named=True)
         )  # fmt: skip
         members.update((member.pk, member) for member in rows)
     result = BulkApprovalResult()
@@ -273,10 +323,13 @@ def _card_requests_approve(requests: QuerySet[CardRequest], *, by: User) -> Bulk
     needing_numbers: dict[int, list] = {}  # region id: members, in the order of their requests
     for request_id, member_id in locked:
         member = members[member_id]
-        refusal = None if member.valid_card_id else card_issue_refusal(
-            status=member.status, consent_withdrawn=bool(member.processing_blocked_on),
-            region_id=member.organization__region_id,
-        )  # fmt: skip
+        if member.valid_card_id:  # the number is there: only the vendor's consent is still to be had
+            refusal = None if member.vendor_consent else str(VENDOR_CONSENT_MISSING)
+        else:
+            refusal = plastic_card_refusal(
+                status=member.status, consent_withdrawn=bool(member.processing_blocked_on),
+                vendor_consent=member.vendor_consent, region_id=member.organization__region_id,
+            )  # fmt: skip
         if refusal:
             result.refusals.append(_refusal(request_id, member, refusal))
             continue
@@ -404,7 +457,9 @@ def cards_follow_member(*, member: Member, by: User | None) -> None:
 
 @transaction.atomic
 def card_batch_form(*, by: User) -> CardBatch:
-    """Gather every approved request of the user's region that is in no batch yet into a new batch."""
+    """Gather every approved request of the user's region that is in no batch yet into a new batch, but for those
+    whose member's data may not go to the vendor (card_request_batch_hold): the list of approved requests shows
+    them with the reason."""
     if by.role not in CARD_DECIDING_ROLES:
         raise PermissionDenied
     requests = CardRequest.objects.select_for_update(of=("self",)).filter(
@@ -412,16 +467,88 @@ def card_batch_form(*, by: User) -> CardBatch:
         batch__isnull=True,
         member__organization__in=orgs_visible_to(by).values("id"),
     )
-    ids = list(requests.values_list("id", flat=True))
+    rows = requests.annotate(vendor_consent=consent_valid(Consent.Purpose.CARD_VENDOR, member_field="member_id"))
+    ids, held = [], 0
+    for request_id, member_status, processing_blocked_on, vendor_consent in rows.values_list(
+        "id", "member__status", "member__processing_blocked_on", "vendor_consent"
+    ):
+        if card_request_batch_hold(
+            member_status=member_status, processing_blocked_on=processing_blocked_on, vendor_consent=vendor_consent
+        ):
+            held += 1
+        else:
+            ids.append(request_id)
+    if not ids and held:
+        raise CardError(
+            _("В партию нечего включить. Одобренные заявки вне партий (%(count)s) ждут согласия члена Профсоюза на "
+              "передачу данных изготовителю билета или относятся к выбывшим: причина указана у каждой в списке "
+              "одобренных.") % {"count": held}
+        )  # fmt: skip
     if not ids:
         raise CardError(_("Одобренных заявок вне партий нет: формировать нечего."))
     batch = CardBatch.objects.create(organization=by.organization, created_by=by, card_count=len(ids))
-    CardRequest.objects.filter(pk__in=ids).update(batch=batch)
+    for start in range(0, len(ids), APPROVAL_CHUNK):
+        CardRequest.objects.filter(pk__in=ids[start : start + APPROVAL_CHUNK]).update(batch=batch)
     access_log_write(user=by, action=AccessLog.Action.CREATE, object_type="cards.cardbatch", object_id=str(batch.pk),
-                     object_repr=str(batch), organization_path=by.organization.path, details={"count": len(ids)})  # fmt: skip
+                     object_repr=str(batch), organization_path=by.organization.path,
+                     details={"count": len(ids), "held_back": held})  # fmt: skip
     # The regions' charge for the batch is fixed now, in this transaction, at the price in force today.
     batch_charges_post(batch=batch, by=by)
     return batch
+
+
+# A batch whose package has not been marked as sent to the vendor: a request can still be taken out of it.
+BATCH_STATUSES_BEFORE_VENDOR = (CardBatch.Status.BUILDING, CardBatch.Status.FAILED, CardBatch.Status.READY)
+
+
+def _card_request_out_of_unsent_batch(*, member: Member, by: User | None) -> None:
+    """Take the member's request out of a batch not yet sent to the vendor, in the caller's transaction: the member
+    may no longer be in the vendor's files (card_request_batch_hold says why). The request stays approved outside
+    the batches, as one the forming held back; the batch's parts and package are dropped, and the batch waits,
+    failed with the reason, for «Собрать заново», which plans it anew without the request. Nothing once the batch
+    has gone to the vendor: what was sent cannot be called back."""
+    waiting = CardRequest.objects.filter(
+        member=member, status=CardRequest.Status.APPROVED, batch__status__in=BATCH_STATUSES_BEFORE_VENDOR
+    )
+    batch_id = waiting.values_list("batch_id", flat=True).first()
+    if batch_id is None:
+        return
+    # The batch first, then its requests, as card_batch_advance takes them.
+    batch = CardBatch.objects.select_for_update().get(pk=batch_id)
+    if batch.status not in BATCH_STATUSES_BEFORE_VENDOR:
+        return
+    taken_out = CardRequest.objects.filter(
+        pk__in=list(waiting.filter(batch=batch).values_list("pk", flat=True))
+    ).update(batch=None)
+    if not taken_out:
+        return
+    storage, package = batch.package.storage, batch.package.name
+    if package:
+        transaction.on_commit(partial(storage.delete, package))
+    batch.chunks.all().delete()  # the parts' files go with the folder's leftovers when a package is next ready
+    batch.card_count -= taken_out
+    batch.package, batch.package_sha256 = "", ""
+    batch.status, batch.status_changed_at = CardBatch.Status.FAILED, timezone.now()
+    batch.failure = _(
+        "Из партии исключена заявка члена Профсоюза, чьи данные больше нельзя передавать изготовителю (отозвано "
+        "согласие или оформлено выбытие); заявка осталась среди одобренных. Пакет прежнего состава удалён: "
+        "нажмите «Собрать заново», чтобы собрать его без этого билета."
+    ) if batch.card_count else _(
+        "Из партии исключена заявка члена Профсоюза, чьи данные больше нельзя передавать изготовителю (отозвано "
+        "согласие или оформлено выбытие); других билетов в партии нет, передавать изготовителю нечего."
+    )  # fmt: skip
+    batch.save(update_fields=["card_count", "package", "package_sha256", "status", "status_changed_at", "failure"])
+    access_log_write(
+        user=by, action=AccessLog.Action.CHANGE, object_type="cards.cardbatch", object_id=str(batch.pk),
+        object_repr=str(batch), organization_path=batch.organization.path, details={"taken_out_member": member.pk},
+    )  # fmt: skip
+
+
+def card_requests_follow_consent_withdrawal(*, member: Member, by: User | None, purpose: str) -> None:
+    """A withdrawn consent to the vendor having the data takes the member out of a batch not yet sent (registered
+    in CardsConfig.ready on membership's list; the consent to processing goes through the deactivation list)."""
+    if purpose == Consent.Purpose.CARD_VENDOR:
+        _card_request_out_of_unsent_batch(member=member, by=by)
 
 
 @transaction.atomic
@@ -433,8 +560,11 @@ def card_batch_rebuild(*, batch: CardBatch, by: User) -> CardBatch:
         raise PermissionDenied
     if not card_batch_can_rebuild(batch):
         raise CardError(_("Пакет этой партии собирается или уже собран: собирать заново нечего."))
+    if not batch.card_count:
+        raise CardError(_("В партии не осталось билетов: собирать нечего."))
     batch.status, batch.failure, batch.status_changed_at = CardBatch.Status.BUILDING, "", timezone.now()
-    batch.save(update_fields=["status", "failure", "status_changed_at"])
+    batch.build_queued_at = None  # until the caller has queued the build
+    batch.save(update_fields=["status", "failure", "status_changed_at", "build_queued_at"])
     access_log_write(user=by, action=AccessLog.Action.CHANGE, object_type="cards.cardbatch", object_id=str(batch.pk),
                      object_repr=str(batch), organization_path=batch.organization.path, details={"rebuild": True})  # fmt: skip
     return batch

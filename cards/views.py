@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,8 +15,10 @@ from accounts.models import ORG_STAFF_ROLES, Role
 from cards import documents, offline, selectors, services, tasks
 from cards.models import Card, CardRequest
 from cards.request_forms import CardRequestBulkApproveForm, CardRequestFilterForm
-from membership.selectors import get_member_for_user, member_of_user, user_can_manage_members
+from membership.models import Consent
+from membership.selectors import get_member_for_user, member_has_consent, member_of_user, user_can_manage_members
 from registry.selectors import get_org_for_user, org_ancestors_for_user
+from registry.task_queue import TaskQueueUnavailable
 
 
 def _card_face(request, card: Card | None) -> dict:
@@ -35,9 +36,11 @@ def member_card(request, member_pk):
     member = get_member_for_user(request.user, member_pk)
     card = selectors.member_active_card(member=member)
     log_page_view(request, member, card=card.number if card else None)
+    can_manage = user_can_manage_members(request.user, member.organization)
     return render(request, "cards/member_card.html", {
         "member": member, "org": member.organization, "card": card, "cards": selectors.member_cards(member=member),
-        "can_manage": user_can_manage_members(request.user, member.organization),
+        "can_manage": can_manage,
+        "vendor_consent": can_manage and member_has_consent(member=member, purpose=Consent.Purpose.CARD_VENDOR),
         "breadcrumbs": org_ancestors_for_user(request.user, member.organization),
         "block_reasons": [(value, label) for value, label in Card.BlockReason.choices if value != Card.BlockReason.REISSUED],
         **_card_face(request, card),
@@ -112,8 +115,10 @@ def card_requests(request):
     query.pop("page", None)
     query["status"] = status
     org = request.user.organization
+    shown = page.get_page(request.GET.get("page"))
+    shown.object_list = selectors.card_requests_batch_holds_mark(shown.object_list)
     return render(request, "cards/card_requests.html", {
-        "page": page.get_page(request.GET.get("page")), "status": status, "statuses": CardRequest.Status.choices,
+        "page": shown, "status": status, "statuses": CardRequest.Status.choices,
         "deciding": deciding, "org": org, "can_request_for_all": user_can_manage_members(request.user, org),
         "filter_form": filter_form, "filters": filters, "query_string": query.urlencode(),
     })  # fmt: skip
@@ -169,9 +174,16 @@ def card_request_create(request, member_pk):
 @require_POST
 @require_role(*ORG_STAFF_ROLES)
 def card_requests_for_all(request):
-    count = services.card_requests_for_members_without_card(organization=request.user.organization, by=request.user)
-    messages.success(request, _("Подано заявок: %(count)s.") % {"count": count})
-    return redirect("cards:card_requests")
+    """Requests for every member without a card; the page lists, by name, those left without one for want of the
+    vendor consent (names in a page of the answer, not in a message kept in a cookie)."""
+    result = services.card_requests_for_members_without_card(organization=request.user.organization, by=request.user)
+    if not result.refusals:
+        messages.success(request, _("Подано заявок: %(count)s.") % {"count": result.created})
+        return redirect("cards:card_requests")
+    return render(request, "cards/card_requests_for_all.html", {
+        "result": result, "refusals_shown": result.refusals[:REFUSALS_SHOWN],
+        "refusals_more": max(len(result.refusals) - REFUSALS_SHOWN, 0),
+    })  # fmt: skip
 
 
 @require_POST
@@ -212,7 +224,6 @@ def card_batch_form(request):
     except services.CardError as error:
         messages.error(request, error.message)
         return redirect("cards:card_requests")
-    transaction.on_commit(lambda: tasks.card_batch_build.delay(batch.pk))
     messages.success(
         request,
         ngettext(
@@ -222,7 +233,25 @@ def card_batch_form(request):
         )
         % {"number": batch.pk, "count": batch.card_count},
     )
+    if held_back := selectors.card_requests_held_back(user=request.user).count():
+        messages.warning(request, _(
+            "Не вошли в партию одобренные заявки (%(count)s): нет согласия члена Профсоюза на передачу данных "
+            "изготовителю билета или он выбыл. Причина указана у каждой в списке одобренных."
+        ) % {"count": held_back})  # fmt: skip
+    _package_build_send(request, batch)
     return redirect("cards:card_batch", pk=batch.pk)
+
+
+def _package_build_send(request, batch) -> bool:
+    """Queue the package's build. With the queue down the batch waits and the beat task queues it once the queue is
+    back (README, «Сбои»): the region need not come back to press anything."""
+    try:
+        tasks.card_batch_build_send(batch.pk)
+    except TaskQueueUnavailable as refusal:
+        messages.warning(request, _("%(reason)s Пакет партии № %(number)s начнёт собираться сам, когда она заработает.")
+                         % {"reason": refusal.message, "number": batch.pk})  # fmt: skip
+        return False
+    return True
 
 
 @require_role(*services.CARD_DECIDING_ROLES)
@@ -261,8 +290,8 @@ def card_batch_rebuild(request, pk):
     except services.CardError as error:
         messages.error(request, error.message)
     else:
-        transaction.on_commit(lambda: tasks.card_batch_build.delay(batch.pk))
-        messages.success(request, _("Партия № %(number)s: сборка пакета началась заново.") % {"number": batch.pk})
+        if _package_build_send(request, batch):
+            messages.success(request, _("Партия № %(number)s: сборка пакета началась заново.") % {"number": batch.pk})
     return redirect("cards:card_batch", pk=batch.pk)
 
 

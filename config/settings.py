@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "ninja",
     "accounts",
     "registry",
@@ -60,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accounts.security_headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -67,6 +71,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After messages, so that a session ended for inactivity can say why on the login page.
+    "accounts.middleware.SessionIdleTimeoutMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "accounts.middleware.SecondFactorRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the authenticated user and answers with the lock-out page.
     "axes.middleware.AxesMiddleware",
@@ -136,6 +144,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# A wrong second-factor code counts as a failed sign-in too (accounts/two_factor_services.py); never stored as typed.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code"]
+AXES_CLIENT_IP_CALLABLE = "accounts.access.client_ip"
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", _("Русский")), ("en", _("English"))]
@@ -193,7 +204,14 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Redis stopped: reads are misses and pages render from the database (registry/cache.py, README «Сбои»).
+    CACHES = {
+        "default": {
+            "BACKEND": "registry.cache.DegradingRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -221,6 +239,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "membership.tasks.member_imports_fail_stuck",
         "schedule": 10 * 60,
     },
+    # Card batches: a build nothing has moved for 30 minutes is marked failed; one the queue could not take (Redis
+    # was down) is queued now.
+    "cards-batches-watch": {
+        "task": "cards.tasks.card_batches_watch",
+        "schedule": 5 * 60,
+    },
     # Snapshots of the dashboards, rebuilt every night at 03:00 (server time).
     "statistics-rollup-nightly": {
         "task": "union_statistics.tasks.rollup_nightly",
@@ -244,9 +268,15 @@ CELERY_BEAT_SCHEDULE = {
 }
 # 152-FZ logs are kept for this many days, then purged by the beat task above.
 ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(3 * 365)))
-# The partner API's limit per key, "<calls>/<seconds>": a fixed window counted in the cache (discounts/api.py);
-# a call over it is answered 429 with Retry-After.
+# Rate limits, "<calls>/<seconds>": fixed windows counted in the cache (accounts/rate_limits.py); a call over one is
+# answered 429 with Retry-After. The partner API's limit per key (discounts/api.py); sign-in attempts from one address,
+# whatever the username; password-reset letters asked from one address and for one e-mail; the checks and purchases
+# of one cashier.
 DISCOUNTS_API_RATE_LIMIT = os.environ.get("DISCOUNTS_API_RATE_LIMIT", "600/60")
+LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30/300")
+PASSWORD_RESET_RATE_LIMIT = os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10/3600")
+PASSWORD_RESET_EMAIL_RATE_LIMIT = os.environ.get("PASSWORD_RESET_EMAIL_RATE_LIMIT", "3/3600")
+CASHIER_RATE_LIMIT = os.environ.get("CASHIER_RATE_LIMIT", "30/60")
 # Cards per part of a vendor package: each part is rendered by one Celery worker (a chord), the last step streams
 # the parts into the ZIP. Rounded up to a multiple of ten cards: only the last part may end on an A4 sheet not full.
 CARD_BATCH_CHUNK_SIZE = int(os.environ.get("CARD_BATCH_CHUNK_SIZE", "1000"))
@@ -265,12 +295,34 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Единый реес
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 8 * 60 * 60
+# A session of staff or a cashier ends after this many minutes without a request (accounts/middleware.py); the
+# age above stays the absolute limit from sign-in. Members' sessions keep their installed card app: no idle limit.
+SESSION_IDLE_TIMEOUT_MINUTES = int(os.environ.get("SESSION_IDLE_TIMEOUT_MINUTES", "30"))
+# The name authenticator apps show beside the login; the admin shows no device keys or recovery codes.
+OTP_TOTP_ISSUER = "Единый реестр"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Behind the HTTPS proxy of docker-compose: cookies only over HTTPS, plain HTTP redirected, HSTS for a year. The
+# proxy must send X-Forwarded-Proto (README, «Продакшен»); the container's healthcheck sends it itself.
 if env_bool("SECURE_COOKIES", False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if not env_bool("SECURE_HSTS_PRELOAD", False):
+    # Entering the browsers' preload list is the domain owner's decision for the whole domain and every site on it,
+    # made by submitting the domain and hard to undo; the portal does not announce it unless asked to.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# How many reverse proxies in front of gunicorn append the client's address to X-Forwarded-For (docker-compose: 1,
+# the HTTPS proxy). The client is that many entries from the right: what the access log, the login lock-out and the
+# per-address rate limits see (accounts.access.client_ip). 0: REMOTE_ADDR, nobody in between.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 LOGGING = {
     "version": 1,

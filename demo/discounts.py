@@ -30,6 +30,7 @@ from django.db.models import Max, Min
 
 from accounts.models import User
 from cards.models import Card
+from demo.consents import partner_consents_write
 from demo.plan import DemoSeedError, UnionPlan
 from demo.report import DemoSeedReport, Say, grouped
 from discounts.models import (
@@ -429,6 +430,10 @@ def discounts_seed(*, plan: UnionPlan, report: DemoSeedReport, now: datetime.dat
         draw.buyer_purchases(buyer, union_wide + by_region.get(buyer.region_id, []))
         buyers.append(buyer)
 
+    # Each buyer takes part in the programme: the consent, signed the day the card was issued (before any purchase).
+    report.consents += partner_consents_write(
+        ((buyer.member_id, buyer.issued_at.astimezone(MOSCOW).date()) for buyer in buyers), now=now
+    )
     details = {buyer.member_id: (_phone(rng), rng.choice(BANKS)) for buyer in buyers
                if rng.random() < SHARE_WITH_PAYOUT_DETAILS}  # fmt: skip
     if demo_member_id is not None:

@@ -24,6 +24,7 @@ class DemoSeedReport:
     users: int = 0
     cards: int = 0
     card_requests: int = 0
+    consents: int = 0
     reports: int = 0
     partners: int = 0
     purchases: int = 0

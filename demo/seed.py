@@ -2,7 +2,8 @@
 
 `demo_seed(members=N, seed=S)` builds, under the 85 regional organisations of `regions_load()`, local and primary
 organisations, профбюро and профгруппы, chairs' cards, N members, one demo user per role and union cards for about
-60 % of the active members with plastic-card requests, in the proportions of the union's own reports (67.4 %
+60 % of the active members with plastic-card requests (and their holders' consents to the vendor and to the
+partners' programme), in the proportions of the union's own reports (67.4 %
 working, 29.8 % students, 2.8 % non-working pensioners; ~52 members a primary organisation, ~1,950 a local one).
 The same seed gives the same data: every random draw comes from `random.Random` seeded from S, and every date is
 counted back from DEMO_REFERENCE_DATE, never from today.
@@ -23,6 +24,7 @@ from django.utils import timezone
 from accounts.models import User
 from cards.models import Card, CardRequest
 from demo.cards import cards_seed
+from demo.consents import card_consents_seed
 from demo.discounts import discounts_seed
 from demo.organizations import chairs_seed, organizations_seed
 from demo.people import members_seed
@@ -30,8 +32,15 @@ from demo.plan import DEMO_REFERENCE_DATE, DemoSeedError, UnionPlan, demo_plan
 from demo.report import PROGRESS_MIN_MEMBERS, DemoSeedReport, Say, grouped
 from demo.reports import reports_seed
 from demo.settlement import settlement_seed
-from demo.users import DEMO_PASSWORD, DEMO_USERNAMES, demo_logins, users_seed
-from membership.models import Member
+from demo.users import (
+    DEMO_PASSWORD,
+    DEMO_TOTP_SECRET,
+    DEMO_USERNAMES,
+    demo_logins,
+    demo_second_factor_logins,
+    users_seed,
+)
+from membership.models import Consent, Member
 from registry.bulk import uses_copy
 from registry.models import Chair, ChairTraining, Organization
 from registry.services import regions_load
@@ -40,6 +49,7 @@ __all__ = [
     "DEMO_PASSWORD",
     "DEMO_REFERENCE_DATE",
     "DEMO_STEPS",
+    "DEMO_TOTP_SECRET",
     "DEMO_USERNAMES",
     "PROGRESS_MIN_MEMBERS",
     "DemoSeedError",
@@ -47,6 +57,7 @@ __all__ = [
     "demo_exists",
     "demo_logins",
     "demo_plan",
+    "demo_second_factor_logins",
     "demo_seed",
 ]
 
@@ -67,6 +78,7 @@ DEMO_STEPS: tuple[tuple[str, DemoStep], ...] = (
     ("members", members_seed),
     ("users", users_seed),
     ("cards", cards_seed),
+    ("consents", card_consents_seed),
     ("settlement", settlement_seed),
     ("reports", reports_seed),
     ("discounts", discounts_seed),
@@ -76,7 +88,7 @@ DEMO_STEPS: tuple[tuple[str, DemoStep], ...] = (
 INDEX_REBUILD_MIN_MEMBERS = 50_000
 # The tables the steps fill with many rows: ANALYZE them at the end (PostgreSQL), or the planner takes a
 # four-million-row table for an empty one. A step that writes many rows adds its models here.
-ANALYZED_MODELS = (Organization, Chair, ChairTraining, Member, Card, CardRequest)
+ANALYZED_MODELS = (Organization, Chair, ChairTraining, Member, Card, CardRequest, Consent)
 
 
 def demo_exists() -> bool:

@@ -6,10 +6,13 @@ so that every role sees the same corner of the union from its own side.
 
 import datetime
 import functools
+from base64 import b32decode
 
 from django.contrib.auth.hashers import make_password
+from django_otp.plugins.otp_static.models import StaticToken
 
 from accounts.models import Role, User
+from accounts.two_factor_services import recovery_code_shown, recovery_codes_derived, second_factor_install
 from demo.plan import DEMO_EMAIL_DOMAIN, MOSCOW_CODE, SAINT_PETERSBURG_CODE, UnionPlan
 from demo.report import DemoSeedReport, Say
 from discounts.models import Cashier
@@ -17,6 +20,10 @@ from membership.models import Member
 
 DEMO_PASSWORD = "Demo-2026-reestr"
 DEMO_USERNAMES = ("central", "regional", "regional2", "local", "chair", "member", "cashier", "cashier2", "cashier3")
+# Central and regional staff sign in in two steps (accounts.two_factor_services): the demo gives them one key for an
+# authenticator app, printed by demo_logins so that a visitor can add it to theirs, and recovery codes of their own.
+DEMO_TOTP_SECRET = "DEMOREESTRDEMOREESTRDEMOREESTR23"
+DEMO_RECOVERY_CODES_SHOWN = 3
 
 
 @functools.cache
@@ -79,6 +86,13 @@ def users_seed(*, plan: UnionPlan, report: DemoSeedReport, now: datetime.datetim
     if member is not None:
         member.user = users["member"]
         member.save(update_fields=["user", "updated_at"])
+    for user in users.values():
+        if user.second_factor_required:
+            second_factor_install(
+                user=user,
+                totp_key=b32decode(DEMO_TOTP_SECRET).hex(),
+                recovery_codes=recovery_codes_derived(f"demo:{user.username}"),
+            )
     report.users = len(users)
 
 
@@ -108,3 +122,12 @@ def demo_logins() -> list[tuple[str, str, str]]:
             where = "проверка карт у партнёра программы скидок"
         rows.append((str(Role(user.role).label), username, where))
     return rows
+
+
+def demo_second_factor_logins() -> list[tuple[str, list[str]]]:
+    """(login, a few of its unused recovery codes, shown as typed) of each demo user who signs in in two steps."""
+    tokens = StaticToken.objects.filter(device__user__username__in=DEMO_USERNAMES, device__confirmed=True)
+    codes: dict[str, list[str]] = {}
+    for username, code in tokens.order_by("id").values_list("device__user__username", "token"):
+        codes.setdefault(username, []).append(recovery_code_shown(code))
+    return [(username, codes[username][:DEMO_RECOVERY_CODES_SHOWN]) for username in DEMO_USERNAMES if username in codes]

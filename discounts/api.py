@@ -15,13 +15,9 @@ database at its own rate, which the limit is there to prevent.
 """
 
 import datetime
-import functools
-import math
 import time
 from typing import Literal
 
-from django.conf import settings
-from django.core.cache import cache
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Query, Schema, Status
@@ -29,8 +25,10 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.openapi.docs import Swagger
 from ninja.security import HttpBearer
 
+from accounts import rate_limits
 from accounts.access import client_ip
 from accounts.models import AccessLog
+from accounts.rate_limits import RateLimit, RateLimited
 from discounts.models import Partner, PartnerToken, Purchase
 from discounts.selectors import get_purchase_for_partner, purchases_of_partner
 from discounts.services import (
@@ -134,55 +132,17 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 # --- the key and its rate limit -------------------------------------------------------------------------------------
 
 
-class RateLimited(Exception):
-    def __init__(self, retry_after: int):
-        super().__init__(retry_after)
-        self.retry_after = retry_after
-
-
-def rate_limit() -> tuple[int, int]:
-    """settings.DISCOUNTS_API_RATE_LIMIT, "<calls>/<seconds>": how many calls a key may make in each window."""
-    calls, _slash, seconds = settings.DISCOUNTS_API_RATE_LIMIT.partition("/")
-    return int(calls), int(seconds or 60)
-
-
 def rate_limit_take(token: PartnerToken, *, now: float | None = None) -> bool:
-    """Count one call of the key in the current fixed window (shared by every worker through Redis in production);
-    raise RateLimited with the seconds until the window ends once the key is over its limit. Returns whether the
-    key has been revoked since this worker remembered it (read in the same round trip)."""
-    limit, window = rate_limit()
-    now = time.time() if now is None else now
-    window_start = int(now // window) * window
-    # The counter outlives its window by a margin: a late call of the window still finds it.
-    calls, revoked = _window_count(
-        f"discounts:api-rate:{token.pk}:{window_start}", expire=window + 60, mark=partner_token_revoked_mark(token.pk)
+    """Count one call of the key in the current window of settings.DISCOUNTS_API_RATE_LIMIT; RateLimited once the key
+    is over it. Returns whether the key has been revoked since this worker remembered it (read in the same round
+    trip)."""
+    return rate_limits.rate_limit_take(
+        scope="discounts-api",
+        subject=str(token.pk),
+        limit=RateLimit.from_setting("DISCOUNTS_API_RATE_LIMIT"),
+        now=now,
+        also_read=partner_token_revoked_mark(token.pk),
     )
-    if revoked:
-        return True
-    if calls > limit:
-        raise RateLimited(retry_after=max(1, math.ceil(window_start + window - now)))
-    return False
-
-
-def _window_count(key: str, *, expire: int, mark: str) -> tuple[int, bool]:
-    """One more call in a window's counter, the count, and whether `mark` is set. With Redis (production) one round
-    trip: SET NX with the expiry, INCR and GET, pipelined (the cache API would take four). Without Redis (the
-    embedded set-up) the local-memory cache's add(), incr() and get(), atomic under its lock."""
-    if settings.REDIS_URL:
-        pipeline = _redis().pipeline(transaction=False)
-        _created, calls, revoked = (
-            pipeline.set(key, 0, ex=expire, nx=True).incr(key).get(cache.make_key(mark)).execute()
-        )
-        return calls, revoked is not None
-    cache.add(key, 0, timeout=expire)
-    return cache.incr(key), cache.get(mark) is not None
-
-
-@functools.cache
-def _redis():
-    import redis
-
-    return redis.Redis.from_url(settings.REDIS_URL)
 
 
 class PartnerKey(HttpBearer):

@@ -25,7 +25,7 @@ from discounts.models import (
     Purchase,
 )
 from discounts.money import BASIS_POINTS, roubles_text
-from membership.models import Member
+from membership.models import Consent, Member
 from membership.selectors import member_of_user
 from registry.models import Organization, Region
 
@@ -527,6 +527,26 @@ def catalogue_page(*, scope: CatalogueScope, search: str = "", category: str = "
 
 
 # --- a member's cashback --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnerConsentState:
+    """Whether partners accept the member's card as far as consent goes: the member's side of card_state."""
+
+    given: bool
+    withdrawn_on: datetime.date | None = None  # the last withdrawal, when there is no valid consent
+
+
+def partner_consent_state(member: Member) -> PartnerConsentState:
+    latest = (
+        member.consents.filter(purpose=Consent.Purpose.PARTNERS)
+        .order_by(F("withdrawn_on").desc(nulls_first=True), "-id")  # the valid one, else the last withdrawn
+        .values_list("withdrawn_on", flat=True)
+    )
+    withdrawals = list(latest[:1])
+    if withdrawals and withdrawals[0] is None:
+        return PartnerConsentState(given=True)
+    return PartnerConsentState(given=False, withdrawn_on=withdrawals[0] if withdrawals else None)
 
 
 def cashback_account_of(member: Member) -> CashbackAccount:

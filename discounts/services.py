@@ -34,7 +34,7 @@ from accounts.services import (
 )
 from cards.models import Card
 from cards.numbers import NUMBER_DIGITS, card_number_is_valid, card_number_masked
-from cards.services import card_from_verification_token
+from cards.services import card_verification_key
 from discounts.models import (
     CardCheck,
     CashbackAccount,
@@ -49,7 +49,8 @@ from discounts.models import (
 from discounts.money import cashback_for
 from discounts.payouts import RegisterRow, register_csv
 from discounts.selectors import user_manages_partner
-from membership.models import Member
+from membership.models import Consent, Member
+from membership.selectors import consent_valid
 from registry.bulk import insert_without_waiting_for_the_disk
 from registry.models import Organization
 from registry.uploads import UploadRefused, image_opened
@@ -93,11 +94,32 @@ _CARD_AT_THE_TILL = (
 )  # fmt: skip
 
 
+def _cards_at_the_till():
+    """Cards with what the till needs of the holder, and whether the holder takes part in the partners' programme
+    (a valid PARTNERS consent: 152-FZ, the partner learns the holder's name), folded into the same query."""
+    return (
+        Card.objects.select_related("member")
+        .only(*_CARD_AT_THE_TILL)
+        .annotate(partner_consent=consent_valid(Consent.Purpose.PARTNERS, member_field="member_id"))
+    )
+
+
 def card_by_number(number: str) -> Card | None:
     """The card with this number and what the till needs of its holder, in one indexed lookup."""
     try:
         # get() rather than first(): the number is unique, and first() would order by the card's default ordering.
-        return Card.objects.select_related("member").only(*_CARD_AT_THE_TILL).get(number=number)
+        return _cards_at_the_till().get(number=number)
+    except Card.DoesNotExist:
+        return None
+
+
+def card_by_verification_token(token: str) -> Card | None:
+    """The card behind the virtual card's QR code, as card_by_number finds one by its number."""
+    key = card_verification_key(token)
+    if key is None:
+        return None
+    try:
+        return _cards_at_the_till().get(verification_key=key)
     except Card.DoesNotExist:
         return None
 
@@ -119,17 +141,23 @@ def card_presented(text: str) -> PresentedCard:
         return PresentedCard(card=card_by_number(digits), masked=card_number_masked(digits))
     match = _TOKEN_IN_URL.search(text)
     token = match.group(1) if match else text
-    card = card_from_verification_token(token)
+    card = card_by_verification_token(token)
     return PresentedCard(card=card, masked=card_number_masked(card.number) if card else "QR")
 
 
 def card_state(card: Card | None) -> str:
     """valid / blocked / unknown, as the till sees it: a card is valid only while it is active and its holder is a
-    member whose data may be processed."""
+    member whose data may be processed and who consents to the partners' programme. Without that consent the
+    partner gets the answer of a blocked card: why is none of its business (the member's cabinet says it)."""
     if card is None:
         return CardCheck.Result.UNKNOWN
     member = card.member
-    if card.is_active and member.status == Member.Status.ACTIVE and not member.processing_blocked_on:
+    if (
+        card.is_active
+        and member.status == Member.Status.ACTIVE
+        and not member.processing_blocked_on
+        and card.partner_consent
+    ):
         return CardCheck.Result.VALID
     return CardCheck.Result.BLOCKED
 
@@ -380,8 +408,8 @@ def _refusal_reason(card: Card) -> DiscountError:
     member = card.member
     if member.status != Member.Status.ACTIVE:
         return DiscountError(_("Владелец билета больше не состоит в Профсоюзе."), code="member_left")
-    if member.processing_blocked_on:
-        return DiscountError(_("Билет не действует: владелец отозвал согласие."), code="card_blocked")
+    # A withdrawn consent (to processing or to the partners' programme) is the member's business, not the partner's:
+    # word for word a blocked card's answer.
     return DiscountError(_("Билет заблокирован."), code="card_blocked")
 
 
@@ -693,6 +721,16 @@ def _payout_batch_failed(*, batch_id: int, failure: str) -> PayoutBatch:
         batch.failure = _("Не удалось записать файл реестра: %(error)s") % {"error": failure[:500]}
         batch.save(update_fields=["status", "status_changed_at", "failure"])
     return batch
+
+
+def payout_batch_build_unqueued(*, batch_id: int) -> None:
+    """The register's build could not be queued (Redis down): the batch fails at once with the reason instead of
+    waiting for a build that will never come; central office builds it again once the queue is back. The money
+    moved at forming stays moved."""
+    PayoutBatch.objects.filter(pk=batch_id, status=PayoutBatch.Status.BUILDING).update(
+        status=PayoutBatch.Status.FAILED, status_changed_at=timezone.now(),
+        failure=_("Файл реестра не записан: очередь фоновых задач была недоступна. Нажмите «Собрать реестр заново»."),
+    )  # fmt: skip
 
 
 @transaction.atomic

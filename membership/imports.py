@@ -423,6 +423,24 @@ def member_import_start(*, by: User, organization: Organization, uploaded_file) 
     return job
 
 
+def member_import_discard_unqueued(*, job: MemberImport) -> None:
+    """The check could not be queued (Redis down): the upload is refused whole, so no job waits for a check that
+    will never come."""
+    if MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.VALIDATING).delete()[0]:
+        job.file.delete(save=False)
+
+
+def member_import_commit_unqueued(*, job: MemberImport) -> MemberImport:
+    """The commit could not be queued (Redis down): the checked file goes back to waiting for the chair's «Записать
+    в реестр». Should the message have reached a worker after all, its commit finds the job not committing and stops,
+    or (having locked the job first) finishes, and then the job is not committing here."""
+    MemberImport.objects.filter(pk=job.pk, status=MemberImport.Status.COMMITTING).update(
+        status=MemberImport.Status.VALIDATED, step_started_at=timezone.now()
+    )
+    job.refresh_from_db()
+    return job
+
+
 def _job_fail(job_id: int, *, stage: str, error: BaseException) -> None:
     """End a running job as failed after an unforeseen error: the traceback goes to the log under a code, the page
     shows the code. Called inside the `except` block."""

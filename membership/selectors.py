@@ -3,7 +3,7 @@ import datetime
 import json
 from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet, Value
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Concat
 from django.http import Http404
 from django.utils import timezone
@@ -296,6 +296,17 @@ def transfer_target(*, pk: int, exclude: Organization) -> Organization | None:
     return (
         Organization.objects.filter(pk=pk, level__in=MEMBER_ORG_LEVELS, is_active=True).exclude(pk=exclude.pk).first()
     )
+
+
+def consent_valid(purpose: str, *, member_field: str = "pk") -> Exists:
+    """Whether the member has a valid consent for `purpose` (given and not withdrawn), as a subquery to fold into the
+    query that loads the member or its card (`member_field` names the member's id there): the partial unique index
+    one_active_consent_per_purpose answers it with one index probe, and no query of its own is sent."""
+    return Exists(Consent.objects.filter(member_id=OuterRef(member_field), purpose=purpose, withdrawn_on__isnull=True))
+
+
+def member_has_consent(*, member: Member, purpose: str) -> bool:
+    return member.consents.filter(purpose=purpose, withdrawn_on__isnull=True).exists()
 
 
 def get_member_consent(*, member: Member, pk: int) -> Consent:

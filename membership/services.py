@@ -88,6 +88,12 @@ MEMBER_DEACTIVATION_LISTENERS: list = []
 MEMBER_TRANSFER_LISTENERS: list = []
 
 
+# And for a withdrawn consent of any purpose, the data it covered being no longer passed on (cards takes the member's
+# card out of a batch not yet sent to the vendor): called as listener(member=..., by=..., purpose=...) inside the
+# withdrawal's transaction, with the member's row locked.
+CONSENT_WITHDRAWAL_LISTENERS: list = []
+
+
 def _member_deactivated(*, member: Member, by: User | None, reason: str) -> None:
     for listener in MEMBER_DEACTIVATION_LISTENERS:
         listener(member=member, by=by, reason=reason)
@@ -360,6 +366,9 @@ def consent_withdraw(*, by: User, consent: Consent, withdrawn_on: datetime.date)
         _ensure_manages(by, member.organization)
     elif getattr(by, "member", None) != member:
         raise PermissionDenied
+    # The member's row first, as leaving does: a card request or an approval deciding on this consent at the same
+    # moment (they lock the member) sees it either given or withdrawn, never half-way.
+    Member.objects.select_for_update().only("pk").get(pk=member.pk)
     consent = Consent.objects.select_for_update().get(pk=consent.pk)
     if consent.withdrawn_on:
         raise MembershipError(_("Согласие уже отозвано."))
@@ -373,6 +382,8 @@ def consent_withdraw(*, by: User, consent: Consent, withdrawn_on: datetime.date)
         if member.user_id:
             User.objects.filter(pk=member.user_id).update(is_active=False)
         _member_deactivated(member=member, by=by, reason="consent_withdrawn")
+    for listener in CONSENT_WITHDRAWAL_LISTENERS:
+        listener(member=member, by=by, purpose=consent.purpose)
     member_event_record(
         member=member, by=by, kind=MemberEvent.Kind.CONSENT_WITHDRAWN, note=consent.get_purpose_display()
     )

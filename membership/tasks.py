@@ -13,12 +13,20 @@ def members_destroy_after_withdrawal() -> int:
     return services.members_destroy_after_withdrawal()
 
 
-@shared_task(acks_late=True, soft_time_limit=IMPORT_SOFT_LIMIT, time_limit=IMPORT_HARD_LIMIT)
+# A worker that dies in the middle (killed, out of memory) hands the message back (reject_on_worker_lost) and the
+# step runs again: the check writes only its result, and the commit's single transaction was rolled back with the
+# dead worker's connection. The beat task below bounds the reruns: a job past its time limit is failed, and a
+# message arriving after that does nothing.
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=IMPORT_SOFT_LIMIT, time_limit=IMPORT_HARD_LIMIT
+)
 def member_import_check(import_id: int) -> str:
     return imports.member_import_check(job_id=import_id).status
 
 
-@shared_task(acks_late=True, soft_time_limit=IMPORT_SOFT_LIMIT, time_limit=IMPORT_HARD_LIMIT)
+@shared_task(
+    acks_late=True, reject_on_worker_lost=True, soft_time_limit=IMPORT_SOFT_LIMIT, time_limit=IMPORT_HARD_LIMIT
+)
 def member_import_commit(import_id: int) -> str:
     return imports.member_import_commit(job_id=import_id).status
 

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -30,6 +29,7 @@ from membership.forms import (
 from membership.models import Consent
 from membership.panels import my_cabinet_panels
 from registry.selectors import get_org_for_user, org_ancestors_for_user
+from registry.task_queue import TaskQueueUnavailable, task_send
 
 
 def _managed_member(request, pk):
@@ -458,8 +458,14 @@ def import_upload(request, org_pk):
         except services.MembershipError as error:
             form.add_error("file", error.message)
         else:
-            transaction.on_commit(lambda: tasks.member_import_check.delay(job.pk))
-            return redirect("membership:import_job", pk=job.pk)
+            try:
+                task_send(tasks.member_import_check, job.pk)
+            except TaskQueueUnavailable as refusal:
+                imports.member_import_discard_unqueued(job=job)
+                form.add_error("file", _("%(reason)s Файл не принят: загрузите его ещё раз через несколько минут.")
+                               % {"reason": refusal.message})  # fmt: skip
+            else:
+                return redirect("membership:import_job", pk=job.pk)
     return render(request, "membership/import_upload.html", {
         "org": org, "form": form, "jobs": selectors.recent_imports(organization=org), "columns": imports.COLUMNS,
         "breadcrumbs": org_ancestors_for_user(request.user, org),
@@ -478,7 +484,13 @@ def import_job(request, pk):
         except services.MembershipError as error:
             messages.error(request, error.message)
         else:
-            transaction.on_commit(lambda: tasks.member_import_commit.delay(job.pk))
+            try:
+                task_send(tasks.member_import_commit, job.pk)
+            except TaskQueueUnavailable as refusal:
+                imports.member_import_commit_unqueued(job=job)
+                messages.error(request, _("%(reason)s В реестр ничего не записано: файл проверен и ждёт, нажмите "
+                                          "«Записать в реестр» ещё раз через несколько минут.")
+                               % {"reason": refusal.message})  # fmt: skip
         return redirect("membership:import_job", pk=job.pk)
     return render(request, "membership/import_job.html", {
         "job": job, "org": job.organization, "form": form, "progress": imports.member_import_progress(job),

@@ -15,11 +15,13 @@ import datetime
 from dataclasses import dataclass
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Role, User
 from registry.models import Chair, Organization
 from tests.factories import ChairFactory, RegionFactory, UserFactory, org_create
+from tests.second_factor import session_second_factor_pass
 
 Level = Organization.Level
 
@@ -92,9 +94,23 @@ def users(union) -> Users:
     )
 
 
+@pytest.fixture(autouse=True)
+def force_login_passes_the_second_factor(monkeypatch):
+    """client.force_login(user) (and client_for) signs in as a person who has also passed the second step: staff of
+    central and regional organisations must have it (accounts/middleware.py) and would otherwise meet only its page.
+    The step itself is tested through the login form (tests/accounts/test_two_factor.py), which this leaves alone."""
+    force_login = Client.force_login
+
+    def force_login_with_second_factor(self, user, backend=None):
+        force_login(self, user, backend)
+        session_second_factor_pass(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login_with_second_factor)
+
+
 @pytest.fixture
 def client_for(client):
-    """client_for(user) -> the test client signed in as that user."""
+    """client_for(user) -> the test client signed in as that user (both sign-in steps passed)."""
 
     def sign_in(user: User):
         client.force_login(user)

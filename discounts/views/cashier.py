@@ -2,7 +2,8 @@
 purchase, take a return within the hold period.
 
 The card number never appears in a URL: every form that carries it is a POST, and after a check the page
-redirects without it, keeping the checked card in the session by its id only.
+redirects without it, keeping the checked card in the session by its id only. Checks and purchases count towards the
+cashier's rate limit (settings.CASHIER_RATE_LIMIT).
 """
 
 import datetime
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.access import require_role
 from accounts.models import Role
+from accounts.rate_limits import rate_limited
 from cards.numbers import card_number_masked
 from discounts import selectors, services
 from discounts.models import CardCheck, Cashier, Purchase
@@ -28,6 +30,15 @@ RECORDED_PURCHASE_KEY = "discounts_cashier_recorded_purchase"
 # A check answers for the customer at the till now: a purchase long after it needs a new check.
 CHECK_FRESH_FOR = datetime.timedelta(minutes=10)
 TODAY_LIST_LIMIT = 50
+
+
+def _cashier_user(request) -> str:
+    return str(request.user.pk)
+
+
+# Checks and purchases of one cashier: a till serves one customer at a time, and a stolen cashier's session must not
+# run through card numbers to learn whose cards are valid.
+cashier_rate_limited = rate_limited("cashier", limit="CASHIER_RATE_LIMIT", subject=_cashier_user)
 
 
 def cashier_required(view):
@@ -86,6 +97,7 @@ def cashier_home(request, cashier):
 
 @require_POST
 @cashier_required
+@cashier_rate_limited
 def cashier_check(request, cashier):
     card_text = request.POST.get("card", "")[:300]
     try:
@@ -103,6 +115,7 @@ def cashier_check(request, cashier):
 
 @require_POST
 @cashier_required
+@cashier_rate_limited
 def cashier_purchase(request, cashier):
     checked = _checked_card(request, cashier)
     if checked is None or checked["state"] != CardCheck.Result.VALID or not checked["card"]:

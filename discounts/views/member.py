@@ -92,6 +92,7 @@ def cashback(request):
     purchases = [with_roubles(purchase, "amount", "cashback") for purchase in history]
     return render(request, "discounts/cashback.html", {
         "member": member, "account": with_roubles(account, "pending", "confirmed", "paid"), "details": details,
+        "partner_consent": selectors.partner_consent_state(member),
         "error": error, "history": history, "purchases": selectors.cashback_states_mark(purchases, account=account),
         "payouts": [with_roubles(line, "amount") for line in selectors.cashback_payouts(account=account)[:12]],
         "payout_minimum": roubles_text(settings.CASHBACK_PAYOUT_MINIMUM),
@@ -99,9 +100,12 @@ def cashback(request):
 
 
 def member_cabinet_panel(user: User, member: Member) -> tuple[str, dict] | None:
-    """The member's cabinet shows the cashback balance and the way to the catalogue."""
+    """The member's cabinet shows the cashback balance and the way to the catalogue, and why partners do not accept
+    the card while there is no consent to the programme, with how to give it."""
     account = with_roubles(selectors.cashback_account_of(member), "pending", "confirmed", "paid")
-    return "discounts/cashback_panel.html", {"account": account}
+    return "discounts/cashback_panel.html", {
+        "account": account, "member": member, "partner_consent": selectors.partner_consent_state(member),
+    }  # fmt: skip
 
 
 urlpatterns = [

@@ -17,6 +17,7 @@ from accounts.access import require_role
 from accounts.models import Role
 from discounts import selectors, services, tasks
 from discounts.money import roubles_text
+from registry.task_queue import TaskQueueUnavailable, task_send
 
 LINES_PER_PAGE = 100
 WAITING_SHOWN = 50
@@ -57,10 +58,19 @@ def payout_batch_form(request):
     except services.DiscountError as error:
         messages.error(request, error.message)
         return redirect("discounts:payout_batches")
-    tasks.payout_batch_build_after_commit(batch.pk)
     messages.success(request, _("Реестр за %(month)s сформирован: получателей %(count)s.")
                      % {"month": f"{batch.month:%m.%Y}", "count": batch.line_count})  # fmt: skip
+    _register_build_send(request, batch)
     return redirect("discounts:payout_batch", pk=batch.pk)
+
+
+def _register_build_send(request, batch) -> None:
+    try:
+        task_send(tasks.payout_batch_build, batch.pk)
+    except TaskQueueUnavailable as refusal:
+        services.payout_batch_build_unqueued(batch_id=batch.pk)
+        messages.error(request, _("%(reason)s Файл реестра не записан: нажмите «Собрать реестр заново» через несколько "
+                                  "минут.") % {"reason": refusal.message})  # fmt: skip
 
 
 @require_role(Role.CENTRAL)
@@ -119,7 +129,7 @@ def payout_batch_rebuild(request, pk):
     except services.DiscountError as error:
         messages.error(request, error.message)
     else:
-        tasks.payout_batch_build_after_commit(batch.pk)
+        _register_build_send(request, batch)
     return redirect("discounts:payout_batch", pk=batch.pk)
 
 

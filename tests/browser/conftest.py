@@ -8,12 +8,16 @@ import importlib
 import os
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.urls import reverse
 
+from accounts.models import User
 from tests.discounts.conftest import programme  # noqa: F401 (the discount programme's partners and holders)
+from tests.second_factor import totp_code, totp_device_of
 from tests.union_statistics.conftest import year_2025  # noqa: F401 (the hand-built year of the statistics tests)
 
 # Playwright's sync API keeps an asyncio loop in the main thread, where the tests also touch the
@@ -97,14 +101,23 @@ def phone_page(open_page):
 
 @pytest.fixture
 def log_in():
-    """log_in(page, user, password) fills the real login form and waits for the page after it."""
+    """log_in(page, user, password) fills the real login form and waits for the page after it. When the portal then
+    asks for the second step's code, it types the one the user's authenticator app shows now; central and regional
+    staff, who must have an app, get one first if they have none (as if they had set it up earlier)."""
 
     def log_in_(page, username: str, password: str):
+        user = User.objects.filter(username=username).first()
+        if user is not None and user.second_factor_required:
+            totp_device_of(user)
         page.goto("/accounts/login/")
         page.get_by_label("Логин").fill(username)
         page.get_by_label("Пароль").fill(password)
         with page.expect_navigation():
             page.get_by_role("button", name="Войти").click()
+        if user is not None and urlsplit(page.url).path == reverse("accounts:two_factor_verify"):
+            page.locator("input[name=code]").fill(totp_code(totp_device_of(user)))
+            with page.expect_navigation():
+                page.get_by_role("button", name="Подтвердить").click()
 
     return log_in_
 

@@ -28,10 +28,7 @@ def queue(union, users):
     orgs = [union.primary_a1a, union.primary_a1b, union.university_a]
     requests = []
     for number, (last, first, middle) in enumerate(NAMES):
-        member = MemberFactory(
-            organization=orgs[number % 3], last_name=last, first_name=first, middle_name=middle,
-            search_name=f"{last} {first} {middle}".lower(),
-        )  # fmt: skip
+        member = MemberFactory(organization=orgs[number % 3], last_name=last, first_name=first, middle_name=middle, search_name=f"{last} {first} {middle}".lower(), card_consents=True)  # fmt: skip
         requests.append(card_request_create(member=member, by=users.regional))
         made = timezone.now() - datetime.timedelta(days=20 - number, hours=number)
         CardRequest.objects.filter(pk=requests[-1].pk).update(requested_at=made)

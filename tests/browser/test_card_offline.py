@@ -36,10 +36,7 @@ def phone(browser, live_server):
 
 @pytest.fixture
 def holder(users, union):
-    member = MemberFactory(
-        organization=union.primary_a1a, user=users.member, last_name="Алексеева", first_name="Анна",
-        middle_name="Александровна", search_name="алексеева анна александровна",
-    )  # fmt: skip
+    member = MemberFactory(organization=union.primary_a1a, user=users.member, last_name="Алексеева", first_name="Анна", middle_name="Александровна", search_name="алексеева анна александровна", card_consents=True)  # fmt: skip
     return card_issue(member=member, by=users.chair)
 
 

@@ -9,10 +9,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_member_shows_the_virtual_card_on_a_phone(phone_page, users, union, log_in, screenshot):
-    member = MemberFactory(
-        organization=union.primary_a1a, user=users.member, last_name="Алексеева", first_name="Анна",
-        middle_name="Александровна", search_name="алексеева анна александровна",
-    )  # fmt: skip
+    member = MemberFactory(organization=union.primary_a1a, user=users.member, last_name="Алексеева", first_name="Анна", middle_name="Александровна", search_name="алексеева анна александровна", card_consents=True)  # fmt: skip
     card = card_issue(member=member, by=users.chair)
 
     log_in(phone_page, users.member.username, TEST_PASSWORD)
@@ -36,8 +33,7 @@ def test_region_forms_a_batch_and_gets_the_vendor_package(page, users, union, lo
 
     settings.MEDIA_ROOT = tmp_path
     for number in range(12):
-        member = MemberFactory(organization=union.primary_a1a, last_name=f"Пакетова{number}", first_name="Вера",
-                               middle_name="Ильинична", search_name=f"пакетова{number} вера ильинична")  # fmt: skip
+        member = MemberFactory(organization=union.primary_a1a, last_name=f"Пакетова{number}", first_name="Вера", middle_name="Ильинична", search_name=f"пакетова{number} вера ильинична", card_consents=True)  # fmt: skip
         card_request_approve(request=card_request_create(member=member, by=users.chair), by=users.regional)
 
     log_in(page, users.regional.username, TEST_PASSWORD)

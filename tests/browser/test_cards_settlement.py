@@ -27,7 +27,7 @@ Level = Organization.Level
 
 def _approved(org, count: int, decider) -> None:
     for number in range(count):
-        member = MemberFactory(organization=org, last_name=f"Пластикова{org.pk}-{number}")
+        member = MemberFactory(organization=org, last_name=f"Пластикова{org.pk}-{number}", card_consents=True)
         card_request_approve(request=card_request_create(member=member, by=decider), by=decider)
 
 

@@ -8,6 +8,8 @@ import hashlib
 import io
 import json
 import math
+import re
+import traceback
 import zipfile
 
 import pypdfium2
@@ -35,10 +37,7 @@ def parts_of_ten(settings):
 def approve_requests(union, users, count: int = CARDS) -> list[str]:
     numbers = []
     for number in range(count):
-        member = MemberFactory(
-            organization=union.primary_a1a, last_name=f"Частева{number}", first_name="Нина", middle_name="Петровна",
-            search_name=f"частева{number} нина петровна",
-        )  # fmt: skip
+        member = MemberFactory(organization=union.primary_a1a, last_name=f"Частева{number}", first_name="Нина", middle_name="Петровна", search_name=f"частева{number} нина петровна", card_consents=True)  # fmt: skip
         request = card_request_approve(request=card_request_create(member=member, by=users.chair), by=users.regional)
         numbers.append(request.card.number)
     return numbers
@@ -123,7 +122,8 @@ def test_a_batch_is_built_in_parts_and_the_package_lists_them_in_order(
     assert all(chunk.rendered_at for chunk in chunks)
     # The parts' files were copied into the package and removed; only the package stays in storage.
     assert not any(chunk.pdf or chunk.csv for chunk in chunks)
-    assert default_storage.listdir(batch_build._batch_storage_folder(batch.pk))[1] == []
+    folder = batch_build._batch_storage_folder(batch.pk)
+    assert [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]] == [batch.package.name]
     assert client_for(users.regional).get(reverse("cards:card_batch_status", args=[batch.pk])).json() == {
         "status": "ready", "running": False, "progress": 100,
     }  # fmt: skip
@@ -170,7 +170,7 @@ def test_a_rerun_after_a_killed_worker_renders_only_the_missing_parts(batch, num
     assert_package_exact(batch, numbers)
     assert renders == [sorted(numbers)[10], sorted(numbers)[0], sorted(numbers)[20]]
     assert CardBatchChunk.objects.get(pk=part_two.pk).rendered_at == part_two.rendered_at
-    assert default_storage.listdir(folder)[1] == []  # the leftover went with the parts
+    assert [f"{folder}/{name}" for name in default_storage.listdir(folder)[1]] == [batch.package.name]  # no leftover
 
 
 def test_a_second_run_of_a_ready_batch_changes_nothing(batch, numbers, renders):
@@ -200,7 +200,7 @@ def test_a_damaged_part_in_storage_is_rendered_anew_by_the_assembly_retry(batch,
 
 
 def test_a_part_that_keeps_failing_fails_the_batch_and_a_rebuild_renders_only_what_is_missing(
-    client_for, users, batch, numbers, renders, monkeypatch, django_capture_on_commit_callbacks
+    client_for, users, batch, numbers, renders, monkeypatch, django_capture_on_commit_callbacks, caplog
 ):
     original = batch_build.cards_pdf
     monkeypatch.setattr(
@@ -212,10 +212,15 @@ def test_a_part_that_keeps_failing_fails_the_batch_and_a_rebuild_renders_only_wh
         tasks.card_batch_build.delay(batch.pk)  # eager: the error reaches the caller after the retries
     batch.refresh_from_db()
     assert batch.status == CardBatch.Status.FAILED
-    assert "Не удалось подготовить часть 3 пакета" in batch.failure and "нет места" in batch.failure
+    assert "Не удалось подготовить часть 3 пакета" in batch.failure
+    # The page gives the code to quote; the error itself is in the log under that code, never on the page.
+    reference = re.search(r"код сбоя ([0-9A-F]{4}-[0-9A-F]{4})", batch.failure).group(1)
+    logged = next(record for record in caplog.records if reference in record.getMessage())
+    assert "нет места" in "".join(traceback.format_exception(*logged.exc_info))
     assert not batch.package
     page = client_for(users.regional).get(reverse("cards:card_batch", args=[batch.pk])).content.decode()
-    assert "Пакет не собран" in page and "нет места" in page and "Собрать заново" in page
+    assert "Пакет не собран" in page and reference in page and "Собрать заново" in page
+    assert "нет места" not in page and "OSError" not in page
 
     monkeypatch.setattr(batch_build, "cards_pdf", original)
     with django_capture_on_commit_callbacks(execute=True):

@@ -9,6 +9,7 @@ import zipfile
 import pypdfium2
 import pytest
 import zxingcpp
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from accounts.models import AccessLog
@@ -34,10 +35,7 @@ def media_root(settings, tmp_path):
 def approved(union, users):
     requests = []
     for number in range(CARDS):
-        member = MemberFactory(
-            organization=union.primary_a1a, last_name=f"Партийная{number}", first_name="Ольга", middle_name="Игоревна",
-            phone="+7 900 000-00-00", email=f"p{number}@example.org", search_name=f"партийная{number} ольга игоревна",
-        )  # fmt: skip
+        member = MemberFactory(organization=union.primary_a1a, last_name=f"Партийная{number}", first_name="Ольга", middle_name="Игоревна", phone="+7 900 000-00-00", email=f"p{number}@example.org", search_name=f"партийная{number} ольга игоревна", card_consents=True)  # fmt: skip
         requests.append(
             card_request_approve(request=card_request_create(member=member, by=users.chair), by=users.regional)
         )
@@ -139,3 +137,20 @@ def test_download_is_logged_and_other_regions_and_chairs_are_kept_out(
     assert client_for(users.other_regional).get(url).status_code == 404
     assert client_for(users.chair).get(url).status_code == 403
     assert client_for(users.local).get(reverse("cards:card_batches")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("count", "told"),
+    [(1, "1 билет."), (3, "3 билета."), (11, "11 билетов."), (21, "21 билет."), (25, "25 билетов.")],
+)
+def test_the_formed_batch_message_counts_cards_in_russian(client_for, users, union, count, told):
+    for number in range(count):
+        member = MemberFactory(organization=union.primary_a1a, last_name=f"Счётная{number}", card_consents=True)
+        card_request_approve(request=card_request_create(member=member, by=users.chair), by=users.regional)
+
+    response = client_for(users.regional).post(reverse("cards:card_batch_form"))
+
+    batch = CardBatch.objects.get()
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [
+        f"Партия № {batch.pk} сформирована: {told}"
+    ]

@@ -21,7 +21,9 @@ from tests.factories import MemberFactory, org_create
 
 def requests_for(org: Organization, count: int, *, by, name: str = "Очередина") -> list[CardRequest]:
     members = [
-        MemberFactory(organization=org, last_name=f"{name}{number}", search_name=f"{name.lower()}{number}")
+        MemberFactory(
+            organization=org, last_name=f"{name}{number}", search_name=f"{name.lower()}{number}", card_consents=True
+        )
         for number in range(count)
     ]
     return [card_request_create(member=member, by=by) for member in members]
@@ -32,7 +34,9 @@ def serials(cards) -> list[int]:
 
 
 def test_one_action_approves_every_request_with_consecutive_numbers(users, union):
-    card_issue(member=MemberFactory(organization=union.primary_a1b), by=users.regional)  # the counter is at 1
+    card_issue(
+        member=MemberFactory(organization=union.primary_a1b, card_consents=True), by=users.regional
+    )  # the counter is at 1
     requests = requests_for(union.primary_a1a, 12, by=users.chair) + requests_for(
         union.university_a, 8, by=users.regional
     )

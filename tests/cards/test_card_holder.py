@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_card_is_held_in_the_members_organisation_and_follows_a_transfer(users, union):
-    member = MemberFactory(organization=union.primary_a1a)
+    member = MemberFactory(organization=union.primary_a1a, card_consents=True)
     card = card_issue(member=member, by=users.chair)
     assert card.organization == union.primary_a1a
 
@@ -23,7 +23,7 @@ def test_a_card_is_held_in_the_members_organisation_and_follows_a_transfer(users
 
 
 def test_handing_out_the_plastic_card_is_kept_on_the_card(users, union):
-    member = MemberFactory(organization=union.primary_a1a)
+    member = MemberFactory(organization=union.primary_a1a, card_consents=True)
     request = card_request_approve(request=card_request_create(member=member, by=users.chair), by=users.regional)
     assert request.card.organization == union.primary_a1a
     CardRequest.objects.filter(pk=request.pk).update(status=CardRequest.Status.DELIVERED)

@@ -22,10 +22,7 @@ STAFF_AND_CASHIER = ["central", "regional", "local", "chair", "cashier", "other_
 
 @pytest.fixture
 def holder(users, union):
-    member = MemberFactory(
-        organization=union.primary_a1a, user=users.member, last_name="Алексеева", first_name="Анна",
-        search_name="алексеева анна",
-    )  # fmt: skip
+    member = MemberFactory(organization=union.primary_a1a, user=users.member, last_name="Алексеева", first_name="Анна", search_name="алексеева анна", card_consents=True)  # fmt: skip
     return card_issue(member=member, by=users.chair)
 
 
@@ -124,7 +121,13 @@ def test_a_member_sees_only_their_own_card(client, users, union, holder):
     """The page takes no member id: there is no address at which one member could ask for another's card."""
     card = holder
     other_user = UserFactory(username="member_b1a", role="member")
-    other = MemberFactory(organization=union.primary_b1a, user=other_user, last_name="Борисова", search_name="борисова")
+    other = MemberFactory(
+        organization=union.primary_b1a,
+        user=other_user,
+        last_name="Борисова",
+        search_name="борисова",
+        card_consents=True,
+    )
     other_card = card_issue(member=other, by=users.other_chair)
 
     client.force_login(other_user)

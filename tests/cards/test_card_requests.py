@@ -12,7 +12,10 @@ from tests.factories import MemberFactory
 def members(union):
     return [
         MemberFactory(
-            organization=union.primary_a1a, last_name=f"Заявкина{number}", search_name=f"заявкина{number} мария"
+            organization=union.primary_a1a,
+            last_name=f"Заявкина{number}",
+            search_name=f"заявкина{number} мария",
+            card_consents=True,
         )
         for number in range(3)
     ]
@@ -94,7 +97,9 @@ def test_chair_cancels_only_undecided_requests_and_hands_out_delivered_cards(cli
 
 def test_request_lists_stay_inside_the_subtree(client_for, users, union, members):
     card_request_create(member=members[0], by=users.chair)
-    other = MemberFactory(organization=union.primary_b1a, last_name="Чужаковa", search_name="чужакова")
+    other = MemberFactory(
+        organization=union.primary_b1a, last_name="Чужаковa", search_name="чужакова", card_consents=True
+    )
     card_request_create(member=other, by=users.other_chair)
     regional_page = client_for(users.regional).get(reverse("cards:card_requests")).content.decode()
     assert "Заявкина0" in regional_page and "Чужаков" not in regional_page

@@ -68,7 +68,11 @@ def test_parallel_allocation_gives_every_number_once_without_gaps(union):
 @pytest.fixture
 def member(union):
     return MemberFactory(
-        organization=union.primary_a1a, first_name="Мария", last_name="Черкасова", search_name="черкасова мария"
+        organization=union.primary_a1a,
+        first_name="Мария",
+        last_name="Черкасова",
+        search_name="черкасова мария",
+        card_consents=True,
     )
 
 
@@ -187,7 +191,9 @@ def test_withdrawing_consent_blocks_the_card(users, member):
 
 
 def test_member_list_filters_by_valid_card(client_for, users, union, member):
-    without = MemberFactory(organization=union.primary_a1a, last_name="Бескартная", search_name="бескартная мария")
+    without = MemberFactory(
+        organization=union.primary_a1a, last_name="Бескартная", search_name="бескартная мария", card_consents=True
+    )
     card_issue(member=member, by=users.chair)
     client = client_for(users.chair)
     with_card = client.get(reverse("membership:member_list"), {"card": "valid"}).content.decode()

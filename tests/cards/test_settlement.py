@@ -47,7 +47,7 @@ def approve_cards(union, users, places=PLACES, *, prefix="Билетова"):
         org = getattr(union, place)
         decider = users.other_regional if org.is_in_subtree_of(union.region_b) else users.regional
         for number in range(count):
-            member = MemberFactory(organization=org, last_name=f"{prefix}{place}{number}")
+            member = MemberFactory(organization=org, last_name=f"{prefix}{place}{number}", card_consents=True)
             requests.append(card_request_approve(request=card_request_create(member=member, by=users.central),
                                                  by=decider))  # fmt: skip
     return requests

@@ -332,9 +332,10 @@ def test_the_balance_and_statement_pages_take_a_fixed_number_of_queries(
     for number in range(5):
         approve_cards(union, users, {"primary_a1b": 1, "university_a": 1}, prefix=f"Ещё{number}")
         card_batch_form(by=users.regional)
+    # Central and regional staff's requests each read the device that passed their second sign-in step (django-otp).
     client = client_for(users.central)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("cards:settlement_balance")).status_code == 200
     client = client_for(users.regional)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         assert client.get(reverse("cards:settlement_region", args=[union.region_a.pk])).status_code == 200

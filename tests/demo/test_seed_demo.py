@@ -1,17 +1,28 @@
 """The demo seeder: the union it writes must look like the real one and behave like data the registry wrote."""
 
+from base64 import b32decode
 from collections import Counter
 
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.urls import reverse
+from django_otp.oath import totp
 
 from accounts.models import Role, User
 from cards.models import Card, CardRequest
 from demo.people import MEMBER_AGES
 from demo.plan import SHARE_STUDENTS, SHARE_WORKING
-from demo.seed import DEMO_PASSWORD, DEMO_REFERENCE_DATE, DEMO_USERNAMES, demo_exists, demo_logins, demo_seed
+from demo.seed import (
+    DEMO_PASSWORD,
+    DEMO_REFERENCE_DATE,
+    DEMO_TOTP_SECRET,
+    DEMO_USERNAMES,
+    demo_exists,
+    demo_logins,
+    demo_second_factor_logins,
+    demo_seed,
+)
 from membership.models import Member, search_name_of
 from registry.models import PATH_SEGMENT_WIDTH, Chair, ChairTraining, Organization
 from registry.services import organization_create
@@ -207,6 +218,26 @@ def test_demo_users_sign_in_with_the_demo_password(seeded, client, username):
     assert int(client.session["_auth_user_id"]) == User.objects.get(username=username).pk
 
 
+@pytest.mark.parametrize("username", ["central", "regional", "regional2"])
+def test_demo_staff_pass_the_second_step_with_the_printed_key_or_a_printed_recovery_code(seeded, client, username):
+    """A visitor adds the printed key to an authenticator app, or types a printed recovery code."""
+    key = b32decode(DEMO_TOTP_SECRET)
+    login = {"username": username, "password": DEMO_PASSWORD}
+    client.post(reverse("accounts:login"), login)
+    assert client.get(reverse("home")).url.startswith(reverse("accounts:two_factor_verify"))
+
+    assert client.post(reverse("accounts:two_factor_verify"), {"code": f"{totp(key):06d}"}).status_code == 302
+    assert client.get(reverse("accounts:profile")).status_code == 200
+
+    client.post(reverse("accounts:logout"))
+    client.post(reverse("accounts:login"), login)
+    printed = dict(demo_second_factor_logins())[username]
+    assert len(printed) == 3
+    assert client.post(reverse("accounts:two_factor_verify"), {"code": printed[0]}).status_code == 302
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    assert printed[0] not in dict(demo_second_factor_logins())[username]
+
+
 def test_demo_logins_names_each_user_and_where_they_work(seeded, capsys):
     rows = demo_logins()
 
@@ -215,7 +246,10 @@ def test_demo_logins_names_each_user_and_where_they_work(seeded, capsys):
     assert where["chair"] == User.objects.get(username="chair").organization.display_name
     assert where["member"] == where["chair"]
     call_command("demo_logins")
-    assert DEMO_PASSWORD in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert DEMO_PASSWORD in printed
+    assert "DEMO REES TRDE MORE ESTR DEMO REES TR23" in printed
+    assert all(code in printed for _login, codes in demo_second_factor_logins() for code in codes)
 
 
 def test_every_email_is_in_the_demo_domain(seeded):

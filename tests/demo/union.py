@@ -18,7 +18,7 @@ from cards.models import (
 )
 from demo.seed import DEMO_USERNAMES
 from discounts.models import CashbackAccount, CashbackEntry, Cashier, Partner, PayoutBatch, PayoutLine, Purchase
-from membership.models import Member
+from membership.models import Consent, Member
 from registry.models import Chair, Organization
 from union_statistics.models import AnnualReport, ReportCampaign, ReportEvent, RollupBuild, RollupSnapshot
 
@@ -80,6 +80,7 @@ def union_wipe() -> None:
     Card.objects.update(replaces=None)
     Card.objects.all().delete()
     CardSerialCounter.objects.all().delete()
+    Consent.objects.all().delete()  # recorded by the demo chairs
     User.objects.filter(username__in=DEMO_USERNAMES).delete()
     Member.objects.all().delete()
     for depth in sorted(set(Organization.objects.values_list("depth", flat=True)), reverse=True):

@@ -52,9 +52,11 @@ def programme(union, users) -> Programme:
     )  # fmt: skip
     Cashier.objects.create(user=users.cashier, partner=partner_a)
     holder_a = MemberFactory(
-        user=users.member, organization=union.primary_a1a, last_name="Смирнова", first_name="Ольга"
+        user=users.member, organization=union.primary_a1a, last_name="Смирнова", first_name="Ольга", card_consents=True
     )
-    holder_b = MemberFactory(organization=union.primary_b1a, last_name="Кузнецов", first_name="Пётр")
+    holder_b = MemberFactory(
+        organization=union.primary_b1a, last_name="Кузнецов", first_name="Пётр", card_consents=True
+    )
     card_a = card_issue(member=holder_a, by=users.chair)
     card_b = card_issue(member=holder_b, by=users.other_chair)
     return Programme(partner_a, partner_union, partner_b, holder_a, card_a, holder_b, card_b)

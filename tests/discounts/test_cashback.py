@@ -372,7 +372,7 @@ def test_every_balance_equals_its_ledger_after_random_operations(programme, user
         partner.save()
     cards = [programme.card_a, programme.card_b]
     for number in range(4):
-        member = MemberFactory(organization=union.primary_a1a, last_name=f"Покупателева{number}")
+        member = MemberFactory(organization=union.primary_a1a, last_name=f"Покупателева{number}", card_consents=True)
         cards.append(card_issue(member=member, by=users.chair))
     for card in cards[::2]:  # half of the members gave a phone for payouts
         CashbackAccount.objects.create(member=card.member, payout_phone=f"+7916000000{card.pk % 10}")

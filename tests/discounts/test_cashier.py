@@ -426,3 +426,38 @@ def test_cashier_page_queries_do_not_grow_with_the_days_purchases(client_for, us
         client.get(reverse("discounts:cashier"))
 
     assert len(many) == len(few)
+
+
+# --- rate limit -----------------------------------------------------------------------------------------------------
+
+
+def test_checks_and_purchases_of_one_cashier_are_rate_limited(client_for, users, programme, settings):
+    """A stolen cashier's session must not run through card numbers: over CASHIER_RATE_LIMIT the page answers 429
+    in Russian with Retry-After and neither checks nor records anything."""
+    settings.CASHIER_RATE_LIMIT = "3/60"
+    client = _checked(client_for(users.cashier), programme)
+    assert _buy(client, receipt="Ч-1").status_code == 302
+    assert _check(client, programme.card_a.number).status_code == 302
+
+    checked = _check(client, programme.card_b.number)
+    bought = _buy(client, receipt="Ч-2")
+
+    for refused in (checked, bought):
+        assert refused.status_code == 429
+        assert 1 <= int(refused["Retry-After"]) <= 60
+        assert "Слишком много запросов" in refused.content.decode()
+    assert CardCheck.objects.filter(partner=programme.partner_a).count() == 2
+    assert list(Purchase.objects.values_list("receipt_id", flat=True)) == ["Ч-1"]
+    assert client.get(reverse("discounts:cashier")).status_code == 200  # the page and its list still open
+
+
+def test_another_cashier_has_a_count_of_its_own(client, client_for, users, programme, settings):
+    settings.CASHIER_RATE_LIMIT = "1/60"
+    busy = client_for(users.cashier)
+    _check(busy, programme.card_a.number)
+    assert _check(busy, programme.card_a.number).status_code == 429
+
+    colleague = UserFactory(username="cashier_colleague", role=Role.CASHIER)
+    Cashier.objects.create(user=colleague, partner=programme.partner_a)
+    busy.logout()
+    assert _check(client_for(colleague), programme.card_a.number).status_code == 302

@@ -56,22 +56,19 @@ def due(programme, users, union):
     _confirmed(users, partner=programme.partner_a, card=programme.card_a, amount=300_000, receipt="A-1")
     _confirmed(users, partner=programme.partner_b, card=programme.card_b, amount=200_000, receipt="B-1")
 
-    small = MemberFactory(organization=union.primary_a1a, last_name="Малова")
+    small = MemberFactory(organization=union.primary_a1a, last_name="Малова", card_consents=True)
     _details(small, "+79160000001", "ВТБ")
     _confirmed(users, partner=programme.partner_a, card=card_issue(member=small, by=users.chair), amount=100_000,
                receipt="A-2")  # fmt: skip
 
-    withdrawn = MemberFactory(organization=union.primary_a1a, last_name="Отозвавшая")
+    withdrawn = MemberFactory(organization=union.primary_a1a, last_name="Отозвавшая", card_consents=True)
     _details(withdrawn, "+79160000002", "ВТБ")
     _confirmed(users, partner=programme.partner_a, card=card_issue(member=withdrawn, by=users.chair),
                amount=400_000, receipt="A-3")  # fmt: skip
     withdrawn.processing_blocked_on = timezone.localdate()
     withdrawn.save()
 
-    tricky = MemberFactory(
-        organization=union.primary_a1a, last_name="=HYPERLINK(\"http://x\";\"Жми\")", first_name="@Имя",
-        middle_name="-Отчество",
-    )  # fmt: skip
+    tricky = MemberFactory(organization=union.primary_a1a, last_name="=HYPERLINK(\"http://x\";\"Жми\")", first_name="@Имя", middle_name="-Отчество", card_consents=True)  # fmt: skip
     _details(tricky, "+79160000003", "+Банк")
     _confirmed(users, partner=programme.partner_a, card=card_issue(member=tricky, by=users.chair), amount=1_234_500,
                receipt="A-4")  # fmt: skip

@@ -23,8 +23,8 @@ ROLES = ("central", "regional", "local", "chair", "member", "cashier", "anonymou
 
 @dataclass(frozen=True)
 class Redirect:
-    """A 302 to: login, home, profile, org_tree, statistics_home, cashier, staff_list, own_org (the user's
-    organisation) or target (the object)."""
+    """A 302 to: login, home, profile, org_tree, statistics_home, cashier, staff_list, recovery_codes, own_org (the
+    user's organisation) or target (the object)."""
 
     to: str
 
@@ -43,6 +43,7 @@ TO_PROFILE = Redirect("profile")
 TO_LOGIN_PAGE = Redirect("login_page")  # after logout: the login page itself, without ?next=
 BACK = Redirect("target")
 TO_STAFF = Redirect("staff_list")
+TO_CODES = Redirect("recovery_codes")
 
 BAD_RESET_LINK = ("MQ", "bad-token")
 
@@ -63,6 +64,14 @@ MATRIX = [
     ("accounts:password_reset_confirm", BAD_RESET_LINK,    "get",  OK, OK, OK, OK, OK, OK, OK),
     ("accounts:password_reset_complete", None,             "get",  OK, OK, OK, OK, OK, OK, OK),
     ("accounts:access_log",            None,               "get",  OK, DENY, DENY, DENY, DENY, DENY, LOGIN),
+    # The second sign-in step, with the session past it (central and regional) or owing none (the others): the code
+    # page sends on; anyone may add an app; new recovery codes need an app, and are shown once, on the next page.
+    ("accounts:two_factor_verify",     None,               "get",  TO_HOME, TO_HOME, TO_HOME, TO_HOME, TO_HOME, TO_HOME, LOGIN),
+    ("accounts:two_factor_setup",      None,               "get",  OK, OK, OK, OK, OK, OK, LOGIN),
+    ("accounts:two_factor_recovery_codes", None,           "get",  TO_PROFILE, TO_PROFILE, TO_PROFILE, TO_PROFILE, TO_PROFILE, TO_PROFILE, LOGIN),
+    ("accounts:two_factor_recovery_codes_issue", None,     "get",  POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY, POST_ONLY),
+    ("accounts:two_factor_recovery_codes_issue", None,     "post", TO_CODES, TO_CODES, TO_PROFILE, TO_PROFILE, TO_PROFILE, TO_PROFILE, LOGIN),
+    ("accounts:two_factor_disable",    None,               "get",  OK, OK, OK, OK, OK, OK, LOGIN),
 
     ("registry:org_tree",              None,               "get",  TO_OWN_ORG, TO_OWN_ORG, TO_OWN_ORG, TO_OWN_ORG, DENY, DENY, LOGIN),
 
@@ -175,6 +184,8 @@ def _expected_location(redirect: Redirect, user, obj) -> str:
         return reverse("registry:org_detail", args=[user.organization_id])
     if redirect.to == "target":
         return obj.get_absolute_url()
+    if redirect.to == "recovery_codes":
+        return f"{reverse('accounts:two_factor_recovery_codes')}?next={reverse('accounts:profile')}"
     url_name = {
         "home": "home",
         "profile": "accounts:profile",

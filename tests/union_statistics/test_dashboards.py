@@ -88,7 +88,7 @@ def test_the_dashboard_page_shows_the_regions_figures_and_reads_no_member(rolled
 
     assert response.status_code == 200
     assert not [query["sql"] for query in queries if "membership_member" in query["sql"]]
-    assert len(queries) <= 10
+    assert len(queries) <= 11  # with the device of the regional user's second sign-in step (django-otp)
     html = response.content.decode()
     assert union.local_a1.display_name in html
     assert union.university_a.display_name in html

@@ -14,6 +14,7 @@ from accounts.access import log_page_view, require_role
 from accounts.models import APPARATUS_ROLES, ORG_STAFF_ROLES, Role
 from registry.models import Organization
 from registry.selectors import get_org_for_user, org_ancestors_for_user
+from registry.task_queue import TaskQueueUnavailable, task_send
 from union_statistics import selectors, services, tasks
 from union_statistics.forms import CampaignOpenForm, ReportDecisionForm, ReportEntryForm, RollupRequestForm
 from union_statistics.indicators import report_rows
@@ -243,10 +244,15 @@ def rollup_list(request):
     form = RollupRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         year, variant = form.cleaned_data["year"], form.cleaned_data["variant"]
-        tasks.rollup_build.delay(year, variant, "on_demand", request.user.pk)
-        messages.success(
-            request,
-            _("Расчёт за %(year)s год запущен; обновите страницу, чтобы увидеть его статус.") % {"year": year},
-        )
+        try:
+            task_send(tasks.rollup_build, year, variant, "on_demand", request.user.pk)
+        except TaskQueueUnavailable as refusal:
+            messages.error(request, _("%(reason)s Расчёт не запущен: повторите через несколько минут.")
+                           % {"reason": refusal.message})  # fmt: skip
+        else:
+            messages.success(
+                request,
+                _("Расчёт за %(year)s год запущен; обновите страницу, чтобы увидеть его статус.") % {"year": year},
+            )
         return redirect("statistics:rollup_list")
     return render(request, "union_statistics/rollup_list.html", {"builds": selectors.rollup_builds(), "form": form})

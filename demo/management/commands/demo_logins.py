@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from demo.seed import DEMO_PASSWORD, demo_logins
+from demo.seed import DEMO_PASSWORD, DEMO_TOTP_SECRET, demo_logins, demo_second_factor_logins
 
 
 class Command(BaseCommand):
@@ -17,3 +17,13 @@ class Command(BaseCommand):
         for role, login, where in rows:
             self.stdout.write(f"  {login.ljust(width)}  {role}: {where}")
         self.stdout.write("")
+        second_factor = demo_second_factor_logins()
+        if second_factor:
+            secret = " ".join(DEMO_TOTP_SECRET[start : start + 4] for start in range(0, len(DEMO_TOTP_SECRET), 4))
+            logins = ", ".join(login for login, _ in second_factor)
+            self.stdout.write(f"Вход в два шага ({logins}): после пароля — код из приложения-аутентификатора.")
+            self.stdout.write(f"  Ключ для ввода в приложение вручную (по времени, 6 цифр, 30 с): {secret}")
+            self.stdout.write("  Или резервный код (каждый действует один раз):")
+            for login, codes in second_factor:
+                self.stdout.write(f"    {login.ljust(width)}  {'  '.join(codes)}")
+            self.stdout.write("")

@@ -45,7 +45,9 @@ class Command(BaseCommand):
                 f"организаций {sum(self.report.organizations.values())} ({levels}), "
                 f"председателей {self.report.chairs}, членов Профсоюза {self.report.members}, "
                 f"пользователей {self.report.users}, билетов {self.report.cards} "
-                f"(заявок на пластиковые {self.report.card_requests}), статистических отчётов {self.report.reports}, "
+                f"(заявок на пластиковые {self.report.card_requests}), "
+                f"согласий на передачу данных изготовителю и партнёрам {self.report.consents}, "
+                f"статистических отчётов {self.report.reports}, "
                 f"партнёров программы скидок {self.report.partners}, покупок по билетам {self.report.purchases}."
             )
         )
