@@ -416,10 +416,7 @@ def main() -> None:
         figure=run.Figure, grouped=run.grouped, small=args.small, large=args.large, keep=False
     )
     print(results)
-    width = max(len(figure.name) for figure in figures)
-    for figure in figures:
-        value = figure.shown or f"{figure.value:,.1f} {figure.unit}".replace(",", " ").strip()
-        print(f"{figure.name.ljust(width)}  {value:>14}  {figure.target:<12}  {figure.verdict}")
+    run.figures_print(figures)
     if any(figure.passed is False for figure in figures):
         sys.exit(1)
 

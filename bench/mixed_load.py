@@ -424,10 +424,7 @@ def main() -> None:
     started = datetime.datetime.now().astimezone()
     figures, results = measure_mixed_load(figure=run.Figure, grouped=run.grouped, seconds=args.seconds,
                                           users=args.users, think=think)  # fmt: skip
-    width = max(len(figure.name) for figure in figures)
-    for figure in figures:
-        value = figure.shown or f"{figure.value:,.1f} {figure.unit}".replace(",", " ").strip()
-        print(f"{figure.name.ljust(width)}  {value:>14}  {figure.target:<12}  {figure.verdict}")
+    run.figures_print(figures)
     print(f"Нагрузка (load average) до: {results['load_average_before']}; после: {results['load_average_after']}")
     run.RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = run.RESULTS_DIR / f"mixed-load-{started:%Y%m%d-%H%M%S}.json"

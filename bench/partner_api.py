@@ -224,10 +224,7 @@ def main() -> None:
     figures, _results = measure_partner_api(
         figure=run.Figure, grouped=run.grouped, seconds=args.seconds, warm_up=args.warm_up
     )
-    width = max(len(figure.name) for figure in figures)
-    for figure in figures:
-        value = figure.shown or f"{figure.value:,.1f} {figure.unit}".replace(",", " ").strip()
-        print(f"{figure.name.ljust(width)}  {value:>14}  {figure.target:<12}  {figure.verdict}")
+    run.figures_print(figures)
     if any(figure.passed is False for figure in figures):
         sys.exit(1)
 

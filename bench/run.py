@@ -432,6 +432,11 @@ def report_print(result: dict, figures: list[Figure], plan: list[str]) -> None:
     print(f"Фазы seed_demo, с: {result['seed_demo_phases_seconds']}")
     print(f"План поддерева: {plan[0].strip()}")
     print()
+    figures_print(figures)
+
+
+def figures_print(figures: list[Figure]) -> None:
+    """The table of figures (name, value, target, verdict): of the whole run, and of a step's script run alone."""
     width = max(len(figure.name) for figure in figures)
     print(f"{'Показатель'.ljust(width)}  {'Значение':>14}  {'Цель':<16}  Итог")
     print("-" * (width + 44))
